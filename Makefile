@@ -1,0 +1,36 @@
+# Two entry points for a fresh machine (see README): `make example` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+
+.PHONY: example test dev lint reformat bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+dev: $(VENV)/.installed
+
+example: dev
+	@$(BIN)/refreshguard scan examples/sfdx-project; code=$$?; \
+	  echo "(exit code $$code: 1 means failing findings, which the example is built to show)"; \
+	  test $$code -le 1
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+reformat: dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(BIN)/pytest
+
+bench: dev
+	$(PY) bench/bench_scan.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,7 @@
+"""``python -m refreshguard``."""
+
+import sys
+
+from refreshguard.cli import main
+
+sys.exit(main())

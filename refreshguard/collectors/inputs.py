@@ -1,0 +1,221 @@
+"""Turn the paths a user gives into documents to parse: SFDX projects, plain folders, Metadata API
+folders, retrieve zips and single files. Nothing here parses XML; everything that goes wrong
+becomes a :class:`Problem` and the walk goes on."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from refreshguard.collectors.metadata_types import split_file_name
+from refreshguard.collectors.xmlread import MAX_FILE_BYTES
+from refreshguard.findings import Problem
+from refreshguard.model import Origin
+
+SKIPPED_DIRS = frozenset({".git", "node_modules", ".sf", ".sfdx", ".venv", "__pycache__"})
+"""Folders never walked into."""
+
+MAX_ZIP_MEMBERS = 50_000
+"""A retrieve zip with more entries than this is refused as a whole."""
+MAX_ZIP_TOTAL_BYTES = 512 * 1024 * 1024
+"""Most uncompressed bytes read from one zip, over the members that are read."""
+MAX_COMPRESSION_RATIO = 200
+"""A member that inflates more than this is treated as a zip bomb."""
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Raw bytes of one candidate metadata file and where it came from."""
+
+    origin: Origin
+    """File path (and zip member)."""
+    data: bytes
+    """The file's bytes, unparsed."""
+    expected_type: str | None
+    """The metadata type its name promises, or None when it was named explicitly and must be
+    recognised by its root element."""
+    bundle: str
+    """The folder the metadata tree starts at (parent of the type folder), used to keep apart
+    copies of the same app that live in different trees."""
+
+
+def iter_documents(path: Path, shown: str) -> Iterator[Document | Problem]:
+    """Every document under ``path`` (shown to the user as ``shown``) and every problem met."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        yield Problem(Origin(shown), f"cannot read this path: {exc.strerror or exc}")
+        return
+    if stat.S_ISDIR(mode):
+        yield from _walk_project(path, shown)
+    elif _is_zip(path):
+        yield from _read_zip(path, shown)
+    else:
+        doc = _read_file(path, shown, explicit=True)
+        if doc is not None:
+            yield doc
+
+
+def _is_zip(path: Path) -> bool:
+    if path.suffix.lower() == ".zip":
+        return True
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def _walk_project(root: Path, shown: str) -> Iterator[Document | Problem]:
+    dirs, problems = _package_directories(root, shown)
+    yield from problems
+    for folder, folder_shown in dirs:
+        yield from _walk(folder, folder_shown)
+
+
+def _package_directories(root: Path, shown: str) -> tuple[list[tuple[Path, str]], list[Problem]]:
+    """The folders to walk: sfdx-project.json package directories when it names any, else root."""
+    project = root / "sfdx-project.json"
+    if not project.is_file():
+        return [(root, shown)], []
+    where = Origin(_join(shown, "sfdx-project.json"))
+    try:
+        config = json.loads(project.read_text(encoding="utf-8-sig"))
+        entries = config["packageDirectories"]
+        paths = [str(entry["path"]) for entry in entries]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        note = f"cannot use its packageDirectories ({type(exc).__name__}); the whole folder is walked"
+        return [(root, shown)], [Problem(where, note)]
+    dirs: list[tuple[Path, str]] = []
+    problems: list[Problem] = []
+    for rel in paths:
+        folder = (root / rel).resolve()
+        if not folder.is_dir():
+            problems.append(Problem(where, f"package directory {rel!r} does not exist"))
+            continue
+        if not _inside(folder, root.resolve()):
+            problems.append(Problem(where, f"package directory {rel!r} is outside the project"))
+            continue
+        dirs.append((root / rel, _join(shown, rel)))
+    if not dirs:
+        return [(root, shown)], problems
+    return dirs, problems
+
+
+def _walk(root: Path, shown: str) -> Iterator[Document | Problem]:
+    def on_error(exc: OSError) -> None:
+        errors.append(exc)
+
+    errors: list[OSError] = []
+    for current, dirnames, filenames in os.walk(root, onerror=on_error):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
+        rel = os.path.relpath(current, root)
+        for name in sorted(filenames):
+            if split_file_name(name) is None:
+                continue
+            file_shown = _join(shown, name if rel == "." else os.path.join(rel, name))
+            doc = _read_file(Path(current) / name, file_shown, explicit=False)
+            if doc is not None:
+                yield doc
+        while errors:
+            exc = errors.pop()
+            where = _join(shown, os.path.relpath(exc.filename, root)) if exc.filename else shown
+            yield Problem(Origin(where), f"cannot list this folder: {exc.strerror or exc}")
+
+
+def _read_file(path: Path, shown: str, *, explicit: bool) -> Document | Problem | None:
+    parsed = split_file_name(path.name)
+    expected = parsed[1] if parsed else None
+    origin = Origin(shown)
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return Problem(origin, "not a regular file", expected)
+        if info.st_size > MAX_FILE_BYTES:
+            return Problem(
+                origin,
+                f"file is {info.st_size:,} bytes; metadata files are never near the "
+                f"{MAX_FILE_BYTES:,}-byte limit, so it was not read",
+                expected,
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        return Problem(origin, f"cannot read the file: {exc.strerror or exc}", expected)
+    return Document(origin, data, expected if not explicit else None, _bundle_of(shown))
+
+
+def _read_zip(path: Path, shown: str) -> Iterator[Document | Problem]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        yield Problem(Origin(shown), f"cannot open the zip: {exc}")
+        return
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            yield Problem(
+                Origin(shown),
+                f"the zip has {len(members):,} entries; more than {MAX_ZIP_MEMBERS:,} is refused",
+            )
+            return
+        budget = MAX_ZIP_TOTAL_BYTES
+        for info in members:
+            if info.is_dir():
+                continue
+            parsed = split_file_name(PurePosixPath(info.filename).name)
+            if parsed is None:
+                continue
+            origin = Origin(shown, member=info.filename)
+            item = _read_member(archive, info, origin, parsed[1], budget)
+            if isinstance(item, Document):
+                budget -= len(item.data)
+            yield item
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: Origin, expected: str, budget: int
+) -> Document | Problem:
+    name = info.filename
+    pure = PurePosixPath(name.replace("\\", "/"))
+    if pure.is_absolute() or ".." in pure.parts or ":" in pure.parts[0]:
+        return Problem(origin, "unsafe member name (absolute or with '..'); not read", expected)
+    if info.flag_bits & 0x1:
+        return Problem(origin, "the member is encrypted; not read", expected)
+    limit = min(MAX_FILE_BYTES, budget)
+    if info.file_size > limit:
+        return Problem(
+            origin, f"member would inflate to {info.file_size:,} bytes; the limit is {limit:,}", expected
+        )
+    if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
+        return Problem(origin, "member compresses too well to be real metadata (zip bomb?)", expected)
+    try:
+        with archive.open(info) as fh:
+            data = fh.read(limit + 1)
+    except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as exc:
+        return Problem(origin, f"cannot read the member: {exc}", expected)
+    if len(data) > limit:
+        return Problem(origin, "member is larger than its header says; not read", expected)
+    return Document(origin, data, expected, f"{origin.path}!{_bundle_of(name)}")
+
+
+def _bundle_of(shown: str) -> str:
+    """Parent of the type folder: ``a/b/connectedApps/X.connectedApp`` -> ``a/b``."""
+    parts = PurePosixPath(shown.replace(os.sep, "/")).parts
+    return "/".join(parts[:-2]) if len(parts) > 2 else ""
+
+
+def _join(shown: str, rel: str) -> str:
+    return rel if shown in ("", ".") else os.path.join(shown, rel)
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    try:
+        child.relative_to(parent)
+    except ValueError:
+        return False
+    return True

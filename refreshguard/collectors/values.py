@@ -1,0 +1,163 @@
+"""Read typed settings out of metadata elements, keeping provenance. Shared by both app kinds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from refreshguard.collectors.xmlread import Field
+from refreshguard.model import (
+    IpRelaxation,
+    Known,
+    Origin,
+    PermittedUsers,
+    RefreshPolicy,
+    RefreshPolicyKind,
+    Setting,
+)
+
+T = TypeVar("T")
+
+Fields = dict[str, list[Field]]
+
+
+def _at(file_origin: Origin, line: int | None) -> Origin:
+    return Origin(file_origin.path, line, file_origin.member, file_origin.component)
+
+
+def read(
+    fields: Fields,
+    name: str,
+    file_origin: Origin,
+    convert: Callable[[str], T | None],
+    default: T | None,
+    element: str,
+    parent_line: int | None = None,
+) -> Setting[T]:
+    """The setting ``name`` from ``fields``: explicit, default (when ``default`` is not None) or
+    unknown (absent, no documented default), or invalid when ``convert`` returns None."""
+    found = fields.get(name)
+    if not found:
+        if default is None:
+            return Setting(None, Known.UNKNOWN, _at(file_origin, parent_line), element)
+        return Setting(default, Known.DEFAULT, _at(file_origin, parent_line), element)
+    first = found[0]
+    value = convert(first.text)
+    if value is None:
+        return Setting(None, Known.INVALID, _at(file_origin, first.line), element)
+    return Setting(value, Known.EXPLICIT, _at(file_origin, first.line), element)
+
+
+def to_bool(text: str) -> bool | None:
+    """``true``/``false`` in any case; anything else (placeholders) is None."""
+    lowered = text.lower()
+    if lowered == "true":
+        return True
+    if lowered == "false":
+        return False
+    return None
+
+
+def to_ip_relaxation(text: str) -> IpRelaxation | None:
+    """Either kind's spelling, case-insensitive (ENFORCE_RELAXREFRESH, Enforce_RelaxRefresh, …)."""
+    key = text.lower().replace("_", "").replace(" ", "")
+    return {
+        "enforce": IpRelaxation.ENFORCE,
+        "enforcerelaxrefresh": IpRelaxation.ENFORCE_RELAX_REFRESH,
+        "bypass2factor": IpRelaxation.BYPASS_2FACTOR,
+        "bypass": IpRelaxation.BYPASS,
+    }.get(key)
+
+
+def to_permitted_users(text: str) -> PermittedUsers | None:
+    """ECA permittedUsersPolicyType."""
+    key = text.lower()
+    if key == "allselfauthorized":
+        return PermittedUsers.SELF_AUTHORIZED
+    if key.startswith("adminapproved"):
+        return PermittedUsers.ADMIN_APPROVED
+    return None
+
+
+_UNITS = {
+    "hour": "hours",
+    "hours": "hours",
+    "day": "days",
+    "days": "days",
+    "month": "months",
+    "months": "months",
+}
+_CA_POLICY = re.compile(r"^specific_(lifetime|inactivity):(\d{1,6}):([a-z]+)$")
+
+
+def to_ca_refresh_policy(text: str) -> RefreshPolicy | None:
+    """Connected App ``refreshTokenPolicy``: infinite, zero, specific_lifetime:N:UNIT,
+    specific_inactivity:N:UNIT."""
+    lowered = text.lower().strip()
+    if lowered == "infinite":
+        return RefreshPolicy(RefreshPolicyKind.INFINITE)
+    if lowered == "zero":
+        return RefreshPolicy(RefreshPolicyKind.ZERO)
+    match = _CA_POLICY.match(lowered)
+    if not match or match.group(3) not in _UNITS:
+        return None
+    kind = RefreshPolicyKind.LIFETIME if match.group(1) == "lifetime" else RefreshPolicyKind.INACTIVITY
+    return RefreshPolicy(kind, int(match.group(2)), _UNITS[match.group(3)])
+
+
+def eca_refresh_policy(fields: Fields, file_origin: Origin) -> Setting[RefreshPolicy]:
+    """ECA ``refreshTokenPolicyType`` with ``refreshTokenValidityPeriod`` and ``…Unit``."""
+    element = "refreshTokenPolicyType"
+    found = fields.get(element)
+    if not found:
+        return Setting(None, Known.UNKNOWN, file_origin, element)
+    first = found[0]
+    where = _at(file_origin, first.line)
+    kind = {
+        "infinite": RefreshPolicyKind.INFINITE,
+        "zero": RefreshPolicyKind.ZERO,
+        "specificlifetime": RefreshPolicyKind.LIFETIME,
+        "specificinactivity": RefreshPolicyKind.INACTIVITY,
+    }.get(first.text.lower())
+    if kind is None:
+        return Setting(None, Known.INVALID, where, element)
+    if kind in (RefreshPolicyKind.INFINITE, RefreshPolicyKind.ZERO):
+        return Setting(RefreshPolicy(kind), Known.EXPLICIT, where, element)
+    period = fields.get("refreshTokenValidityPeriod")
+    unit = fields.get("refreshTokenValidityUnit")
+    amount = period[0].text if period else ""
+    unit_name = _UNITS.get(unit[0].text.lower()) if unit else None
+    if not amount.isdigit() or unit_name is None:
+        return Setting(None, Known.INVALID, where, element)
+    return Setting(RefreshPolicy(kind, int(amount), unit_name), Known.EXPLICIT, where, element)
+
+
+def to_scopes_list(items: list[Field]) -> tuple[str, ...]:
+    """Connected App ``<scopes>`` elements."""
+    return tuple(item.text for item in items if item.text)
+
+
+def to_scopes_csv(text: str) -> tuple[str, ...] | None:
+    """ECA ``commaSeparatedOauthScopes``: comma-separated, spaces allowed."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def to_urls(text: str) -> tuple[str, ...] | None:
+    """Callback URLs: one per line, sometimes comma-separated. Query strings, fragments and user
+    info are dropped: they are never needed and could hold credentials."""
+    return tuple(_clean_url(p.strip()) for p in re.split(r"[\r\n,]+", text) if p.strip())
+
+
+def _clean_url(url: str) -> str:
+    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
+    url = url[:cut]
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        rest = rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+def present(text: str) -> bool | None:
+    """True for any non-empty element (used for certificates: the content is never kept)."""
+    return bool(text)
