@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from refreshguard._version import __version__
+from refreshguard.reporters import Format
 
 EPILOG = """\
 exit codes:
@@ -115,7 +116,7 @@ def _scan(args: argparse.Namespace) -> int:
     from refreshguard.config import FailOn, find_config, load_config
     from refreshguard.controls import BY_ID
     from refreshguard.errors import RefreshguardError
-    from refreshguard.reporters import Format, renderer
+    from refreshguard.reporters import renderer
     from refreshguard.reporters.terminal import summary_line
     from refreshguard.scan import ExitCode, exit_code, scan
 
