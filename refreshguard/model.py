@@ -122,7 +122,8 @@ class RefreshPolicy:
         if self.kind is RefreshPolicyKind.ZERO:
             return "expires immediately"
         verb = "expires after" if self.kind is RefreshPolicyKind.LIFETIME else "expires if unused for"
-        return f"{verb} {self.amount} {self.unit}"
+        unit = self.unit[:-1] if self.amount == 1 and self.unit and self.unit.endswith("s") else self.unit
+        return f"{verb} {self.amount} {unit}"
 
 
 class IpRelaxation(StrEnum):

@@ -16,24 +16,25 @@ def public_client_reasons(app: App) -> tuple[str, ...]:
     reasons: list[str] = []
     if app.consumer_secret_optional.value is True:
         reasons.append("the consumer secret is optional for the web-server flow")
+    schemes: list[str] = []
+    loopback = success_page = False
     for url in app.callback_urls.value or ():
-        why = _callback_reason(url)
-        if why and why not in reasons:
-            reasons.append(why)
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError:
+            continue
+        scheme = parts.scheme.lower()
+        if scheme and scheme not in ("http", "https"):
+            schemes.append(f"{scheme}://")
+        elif (parts.hostname or "").lower() in LOOPBACK_HOSTS:
+            loopback = True
+        elif parts.path.rstrip("/").lower() == SUCCESS_PATH:
+            success_page = True
+    if schemes:
+        listed = ", ".join(dict.fromkeys(schemes))
+        reasons.append(f"callback URLs use custom schemes ({listed}), as mobile and desktop apps do")
+    if loopback:
+        reasons.append("a callback URL is on the loopback address, as CLI and desktop tools use")
+    if success_page:
+        reasons.append("a callback URL is Salesforce's user-agent success page (desktop or mobile)")
     return tuple(reasons)
-
-
-def _callback_reason(url: str) -> str | None:
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme and scheme not in ("http", "https"):
-        return f"a callback URL uses the custom scheme {scheme}:// (a mobile or desktop app)"
-    host = (parts.hostname or "").lower()
-    if host in LOOPBACK_HOSTS:
-        return "a callback URL is on the loopback address (a CLI or desktop tool)"
-    if parts.path.rstrip("/").lower() == SUCCESS_PATH:
-        return "a callback URL is Salesforce's user-agent success page (a desktop or mobile app)"
-    return None
