@@ -53,7 +53,8 @@ def test_fixture_folder_dry_run_changes_nothing_and_shows_only_flag_lines(tmp_pa
     for diff in result.diffs:
         body = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
         assert len(body) == 2
-        assert "false" in body[0].lower() and FLAG in diff
+        assert "false" in body[0].lower()
+        assert FLAG in diff
         assert body[1].lstrip("+").strip() in (
             f"<{FLAG}>true</{FLAG}>",
             f"<md:{FLAG}>true</md:{FLAG}>",
@@ -117,11 +118,13 @@ def test_bytes_kept_except_the_value(tmp_path: Path) -> None:
     for name, line in expected.items():
         assert changed_lines(before[name], after[name]) == [line]
     crlf = after["crlf_bom_comments.connectedApp-meta.xml"]
-    assert crlf.startswith(b"\xef\xbb\xbf<?xml") and crlf.count(b"\r\n") == crlf.count(b"\n")
+    assert crlf.startswith(b"\xef\xbb\xbf<?xml")
+    assert crlf.count(b"\r\n") == crlf.count(b"\n")
     assert b"<!-- was <isSecretRequiredForRefreshToken>true" in crlf
     # A second run finds nothing to do and leaves every byte alone.
     again = fix(scan([work]), unsafe=True)
-    assert again.results == () and snapshot(work) == after
+    assert again.results == ()
+    assert snapshot(work) == after
     assert exit_code(again) is ExitCode.OK
     assert not [f for f in scan([work]).findings if f.outcome is Outcome.FAIL]
 
@@ -157,7 +160,8 @@ def test_canary_never_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     work = copy_tree(FIXTURES, tmp_path / "fx")
     assert main(["fix", "--dry-run", "--unsafe", str(work)]) == ExitCode.FINDINGS
     out = capsys.readouterr()
-    assert "[redacted]" in out.out and "MIICANARYCERT" not in out.out
+    assert "[redacted]" in out.out
+    assert "MIICANARYCERT" not in out.out
     assert CANARY not in out.out + out.err
     assert main(["fix", "--unsafe", str(work)]) == ExitCode.OK
     out = capsys.readouterr()
@@ -176,7 +180,8 @@ def test_read_only_file_is_reported_and_others_fixed(tmp_path: Path) -> None:
         f"{locked} is read-only (mode 0444); make it writable (chmod u+w) and run again",
     )
     assert statuses["crlf_bom_comments"][0] is Status.APPLIED
-    assert locked.read_bytes() == original and stat.S_IMODE(locked.stat().st_mode) == 0o444
+    assert locked.read_bytes() == original
+    assert stat.S_IMODE(locked.stat().st_mode) == 0o444
     assert exit_code(result) is ExitCode.PARTIAL
 
 
