@@ -314,3 +314,49 @@ def test_zip_output_must_not_be_the_input(tmp_path: Path) -> None:
 def test_cli_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["fix", str(tmp_path / "missing")]) == ExitCode.USAGE
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_ignored_finding_is_skipped_with_its_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = copy_tree(FIXTURES, tmp_path / "fx")
+    (work / "refreshguard.toml").write_text(
+        '[[ignore]]\ncontrol = "require-secret-for-refresh-token"\napp = "Prefixed"\n'
+        'reason = "Partner refreshes without a secret until Q3 (SEC-7)"\n',
+        encoding="utf-8",
+    )
+    original = (work / "Prefixed.connectedApp").read_bytes()
+    assert main(["fix", str(work)]) == ExitCode.FINDINGS
+    out = capsys.readouterr().out
+    assert "skipped (ignored): Connected App Prefixed: set isSecretRequiredForRefreshToken to true" in out
+    assert "Partner refreshes without a secret until Q3 (SEC-7)" in out
+    assert (work / "Prefixed.connectedApp").read_bytes() == original
+    assert main(["fix", "--no-ignores", str(work)]) == ExitCode.FINDINGS  # unsafe ones remain
+    assert b">true<" in (work / "Prefixed.connectedApp").read_bytes()
+
+
+def test_zip_output_with_two_zips_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one = _zip(FIXTURES, tmp_path / "one.zip")
+    two = _zip(FIXTURES, tmp_path / "two.zip")
+    code = main(["fix", str(one), str(two), "--zip-output", str(tmp_path / "out.zip")])
+    assert code == ExitCode.USAGE
+    assert "2 zips need fixing" in capsys.readouterr().err
+    assert not (tmp_path / "out.zip").exists()
+
+
+def test_no_edit_for_passing_or_absent_flag() -> None:
+    from refreshguard.fixes import edits_for
+
+    report = scan([CORPUS_CASES / "carestone-sf__salesforce"])
+    edits = {f.app.name: edits_for(f) for f in report.findings}
+    assert edits["CarestoneConnect"] == ()
+    assert edits["DevOps_Center"] == ()
+    [edit] = edits["sfdx_travis_ci"]
+    assert (edit.element, edit.old, edit.new, edit.origin.line) == (FLAG, "false", "true", 12)
+    assert edit.disposition is Disposition.UNSAFE
+    assert "loopback" in edit.reason
+
+
+CORPUS_CASES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "cases"
