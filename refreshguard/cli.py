@@ -97,7 +97,49 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose", "-v", action="store_true", help="also detail passing and not-applicable apps"
     )
     scan.add_argument("--no-progress", action="store_true", help="never show progress on standard error")
+    _add_fix_parser(sub)
     return parser
+
+
+FIX_EPILOG = """\
+exit codes:
+  0  nothing is left to fix: every fixable failure was fixed (or there was none)
+  1  fixable failures remain: unsafe fixes skipped (see --unsafe), zip members skipped (see
+     --zip-output), or --dry-run showed fixes that were not written
+  2  usage or configuration error; nothing was changed
+  3  partial: some fix could not be applied (read-only file, file changed since the scan,
+     write error) or some input could not be read; the other files were still fixed
+
+docs: docs/fix.md
+"""
+
+
+def _add_fix_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    fix = sub.add_parser(
+        "fix",
+        help="set isSecretRequiredForRefreshToken to true where a scan fails (local files only)",
+        description="Scan, then set isSecretRequiredForRefreshToken to true in every file where the "
+        "scan fails. Only that element's text changes; every other byte stays as it was.",
+        epilog=FIX_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fix.add_argument(
+        "paths", nargs="*", metavar="PATH", default=["."], help="folders, zips or files (default: .)"
+    )
+    fix.add_argument("--dry-run", action="store_true", help="print a unified diff and change nothing")
+    fix.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="also apply fixes that can break a working integration (public clients, apps with the "
+        "Authorization Code and Credentials flow)",
+    )
+    fix.add_argument(
+        "--zip-output",
+        metavar="FILE",
+        help="write a fixed copy of the zip to FILE (zips are never edited in place)",
+    )
+    fix.add_argument("--config", metavar="FILE", help="configuration file (as for scan)")
+    fix.add_argument("--no-ignores", action="store_true", help="also fix findings the config ignores")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "scan":
         return _scan(args)
+    if args.command == "fix":
+        return _fix(args)
     raise AssertionError(f"unhandled command {args.command}")
 
 
@@ -149,6 +193,32 @@ def _scan(args: argparse.Namespace) -> int:
     fail_on = FailOn(args.fail_on) if args.fail_on else config.fail_on
     unknown = config.fail_on_unknown if args.fail_on_unknown is None else args.fail_on_unknown
     return exit_code(report, fail_on, unknown)
+
+
+def _fix(args: argparse.Namespace) -> int:
+    from refreshguard.config import find_config, load_config
+    from refreshguard.controls import BY_ID
+    from refreshguard.errors import RefreshguardError
+    from refreshguard.fix import exit_code, fix
+    from refreshguard.reporters.fix_text import render
+    from refreshguard.scan import ExitCode, scan
+
+    paths = [Path(p) for p in args.paths]
+    try:
+        config_path = (
+            Path(args.config)
+            if args.config
+            else find_config([p for p in paths[:1] if p.is_dir()] + [Path.cwd()])
+        )
+        config = load_config(config_path, frozenset(BY_ID))
+        report = scan(args.paths, config, use_ignores=not args.no_ignores)
+        zip_output = Path(args.zip_output) if args.zip_output else None
+        result = fix(report, unsafe=args.unsafe, dry_run=args.dry_run, zip_output=zip_output)
+    except RefreshguardError as exc:
+        print(f"refreshguard: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    sys.stdout.write(render(result))
+    return exit_code(result)
 
 
 def _want_color(choice: str, stream: TextIO) -> bool:
