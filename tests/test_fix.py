@@ -75,7 +75,7 @@ def test_safe_and_unsafe_dispositions_of_fixtures(tmp_path: Path) -> None:
     }
     assert exit_code(result) is ExitCode.FINDINGS
     text = render(result)
-    assert "custom scheme fieldapp://" in text
+    assert "custom schemes (fieldapp://)" in text
     assert "Authorization Code and Credentials flow is on" in text
     assert text.count("To apply it anyway, run again with --unsafe.") == 2
     assert text.rstrip().endswith(
