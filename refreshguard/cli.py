@@ -58,12 +58,27 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--format",
         "-f",
-        choices=["terminal", "json"],
+        choices=[f.value for f in Format],
         default="terminal",
         help="output format (default: terminal)",
     )
     scan.add_argument(
         "--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output"
+    )
+    scan.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        type=_report_spec,
+        metavar="FORMAT=FILE",
+        help="also write a report in FORMAT to FILE (repeatable; each file is written atomically; "
+        "standard output still gets --format)",
+    )
+    scan.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="findings listed in this baseline file are reported as baselined and do not change "
+        "the exit code; only new failures do (see `refreshguard baseline`)",
     )
     scan.add_argument(
         "--fail-on",
@@ -97,7 +112,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose", "-v", action="store_true", help="also detail passing and not-applicable apps"
     )
     scan.add_argument("--no-progress", action="store_true", help="never show progress on standard error")
+    base = sub.add_parser(
+        "baseline",
+        help="record today's failing findings so later scans fail only on new ones",
+        description="Scan like `scan` and write every failing, unsuppressed finding to a baseline "
+        "file. Rewriting an existing baseline keeps first-seen dates and drops fixed findings.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    base.add_argument(
+        "paths", nargs="*", metavar="PATH", default=["."], help="what to scan (default: current folder)"
+    )
+    base.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        default="refreshguard-baseline.json",
+        help="baseline file to write (default: refreshguard-baseline.json)",
+    )
+    base.add_argument("--config", metavar="FILE", help="configuration file (as for scan)")
+    base.add_argument(
+        "--no-ignores", action="store_true", help="also record findings the config file ignores"
+    )
     return parser
+
+
+def _report_spec(value: str) -> tuple[Format, str]:
+    """``FORMAT=FILE`` for --report."""
+    name, sep, path = value.partition("=")
+    if not sep or not path:
+        raise argparse.ArgumentTypeError(f"expected FORMAT=FILE, got {value!r}")
+    try:
+        return Format(name), path
+    except ValueError:
+        choices = ", ".join(f.value for f in Format)
+        raise argparse.ArgumentTypeError(f"unknown format {name!r} (choose from {choices})") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,10 +157,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "scan":
         return _scan(args)
+    if args.command == "baseline":
+        return _baseline(args)
     raise AssertionError(f"unhandled command {args.command}")
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from refreshguard.baseline import apply_baseline, load_baseline
     from refreshguard.config import FailOn, find_config, load_config
     from refreshguard.controls import BY_ID
     from refreshguard.errors import RefreshguardError
@@ -121,7 +172,14 @@ def _scan(args: argparse.Namespace) -> int:
     from refreshguard.scan import ExitCode, exit_code, scan
 
     paths = [Path(p) for p in args.paths]
+    targets = [Path(args.output)] if args.output else []
+    targets += [Path(f) for _fmt, f in args.report]
+    clash = _duplicate_target(targets)
+    if clash is not None:
+        print(f"refreshguard: error: {clash} is named as the output of two reports", file=sys.stderr)
+        return ExitCode.USAGE
     try:
+        baseline = load_baseline(Path(args.baseline)) if args.baseline else None
         config_path = (
             Path(args.config)
             if args.config
@@ -133,22 +191,87 @@ def _scan(args: argparse.Namespace) -> int:
     except RefreshguardError as exc:
         print(f"refreshguard: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
+    if baseline is not None:
+        report = apply_baseline(report, baseline, args.baseline)
     fmt = Format(args.format)
     to_file = args.output is not None
     color = _want_color(args.color, sys.stdout) and not to_file and fmt is Format.TERMINAL
     text = renderer(fmt, color=color, verbose=args.verbose)(report)
+    failed = False
+    for extra_fmt, extra_path in args.report:
+        extra_text = renderer(extra_fmt, color=False, verbose=args.verbose)(report)
+        failed |= not _write_report(Path(extra_path), extra_text)
     if to_file:
-        try:
-            _write(Path(args.output), text)
-        except OSError as exc:
-            print(f"refreshguard: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
-            return ExitCode.USAGE
+        failed |= not _write_report(Path(args.output), text)
         print(summary_line(report), file=sys.stderr)
     else:
         sys.stdout.write(text)
+    if failed:
+        return ExitCode.USAGE
     fail_on = FailOn(args.fail_on) if args.fail_on else config.fail_on
     unknown = config.fail_on_unknown if args.fail_on_unknown is None else args.fail_on_unknown
     return exit_code(report, fail_on, unknown)
+
+
+def _baseline(args: argparse.Namespace) -> int:
+    from refreshguard.baseline import build_baseline, dumps_baseline, load_baseline
+    from refreshguard.config import find_config, load_config
+    from refreshguard.controls import BY_ID
+    from refreshguard.errors import RefreshguardError
+    from refreshguard.scan import ExitCode, scan
+
+    paths = [Path(p) for p in args.paths]
+    output = Path(args.output)
+    try:
+        previous = load_baseline(output) if output.exists() else None
+        config_path = (
+            Path(args.config)
+            if args.config
+            else find_config([p for p in paths[:1] if p.is_dir()] + [Path.cwd()])
+        )
+        config = load_config(config_path, frozenset(BY_ID))
+        report = scan(args.paths, config, use_ignores=not args.no_ignores)
+    except RefreshguardError as exc:
+        print(f"refreshguard: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    baseline = build_baseline(report, previous=previous)
+    if not _write_report(output, dumps_baseline(baseline)):
+        return ExitCode.USAGE
+    kept = len(baseline.fingerprints & previous.fingerprints) if previous else 0
+    dropped = len(previous.fingerprints - baseline.fingerprints) if previous else 0
+    print(
+        f"refreshguard: wrote {output}: {len(baseline.entries)} failing finding(s) "
+        f"({len(baseline.entries) - kept} new, {kept} kept, {dropped} fixed and dropped)",
+        file=sys.stderr,
+    )
+    if report.partial:
+        print(
+            f"refreshguard: warning: partial scan ({len(report.problems)} input(s) could not be "
+            "read); apps in those files are not in the baseline",
+            file=sys.stderr,
+        )
+        return ExitCode.PARTIAL
+    return ExitCode.OK
+
+
+def _duplicate_target(paths: list[Path]) -> Path | None:
+    seen: set[str] = set()
+    for path in paths:
+        key = os.path.abspath(path)
+        if key in seen:
+            return path
+        seen.add(key)
+    return None
+
+
+def _write_report(path: Path, text: str) -> bool:
+    """Write one report atomically; print the error and return False when that fails."""
+    try:
+        _write(path, text)
+    except OSError as exc:
+        print(f"refreshguard: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _want_color(choice: str, stream: TextIO) -> bool:
