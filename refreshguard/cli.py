@@ -265,8 +265,10 @@ def _duplicate_target(paths: list[Path]) -> Path | None:
 
 
 def _write_report(path: Path, text: str) -> bool:
-    """Write one report atomically; print the error and return False when that fails."""
+    """Write one report atomically (creating its folder); print the error and return False when
+    that fails."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         _write(path, text)
     except OSError as exc:
         print(f"refreshguard: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
