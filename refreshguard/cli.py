@@ -16,11 +16,11 @@ EPILOG = """\
 exit codes:
   0  nothing fails at or above --fail-on, and every input was read
   1  at least one finding fails at or above --fail-on (or, with --fail-on-unknown, a verdict
-     is "cannot tell")
+     is "cannot tell"); suppressed and baselined findings never count
   2  usage or configuration error; nothing was scanned
   3  nothing fails, but some input could not be read (partial scan)
 
-docs: README.md, docs/controls.md, docs/risk-model.md
+docs: README.md, docs/controls.md, docs/risk-model.md, docs/output-formats.md
 """
 
 
