@@ -7,20 +7,23 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from refreshguard._version import __version__
 from refreshguard.reporters import Format
+
+if TYPE_CHECKING:
+    from refreshguard.config import Config
 
 EPILOG = """\
 exit codes:
   0  nothing fails at or above --fail-on, and every input was read
   1  at least one finding fails at or above --fail-on (or, with --fail-on-unknown, a verdict
-     is "cannot tell")
+     is "cannot tell"); suppressed and baselined findings never count
   2  usage or configuration error; nothing was scanned
   3  nothing fails, but some input could not be read (partial scan)
 
-docs: README.md, docs/controls.md, docs/risk-model.md
+docs: README.md, docs/controls.md, docs/risk-model.md, docs/output-formats.md
 """
 
 
@@ -58,12 +61,27 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--format",
         "-f",
-        choices=["terminal", "json"],
+        choices=[f.value for f in Format],
         default="terminal",
         help="output format (default: terminal)",
     )
     scan.add_argument(
         "--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output"
+    )
+    scan.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        type=_report_spec,
+        metavar="FORMAT=FILE",
+        help="also write a report in FORMAT to FILE (repeatable; each file is written atomically; "
+        "standard output still gets --format)",
+    )
+    scan.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="findings listed in this baseline file are reported as baselined and do not change "
+        "the exit code; only new failures do (see `refreshguard baseline`)",
     )
     scan.add_argument(
         "--fail-on",
@@ -98,6 +116,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--no-progress", action="store_true", help="never show progress on standard error")
     _add_fix_parser(sub)
+    base = sub.add_parser(
+        "baseline",
+        help="record today's failing findings so later scans fail only on new ones",
+        description="Scan like `scan` and write every failing, unsuppressed finding to a baseline "
+        "file. Rewriting an existing baseline keeps first-seen dates and drops fixed findings.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    base.add_argument(
+        "paths", nargs="*", metavar="PATH", default=["."], help="what to scan (default: current folder)"
+    )
+    base.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        default="refreshguard-baseline.json",
+        help="baseline file to write (default: refreshguard-baseline.json)",
+    )
+    base.add_argument("--config", metavar="FILE", help="configuration file (as for scan)")
+    base.add_argument(
+        "--no-ignores", action="store_true", help="also record findings the config file ignores"
+    )
     return parser
 
 
@@ -142,6 +181,18 @@ def _add_fix_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     fix.add_argument("--no-ignores", action="store_true", help="also fix findings the config ignores")
 
 
+def _report_spec(value: str) -> tuple[Format, str]:
+    """``FORMAT=FILE`` for --report."""
+    name, sep, path = value.partition("=")
+    if not sep or not path:
+        raise argparse.ArgumentTypeError(f"expected FORMAT=FILE, got {value!r}")
+    try:
+        return Format(name), path
+    except ValueError:
+        choices = ", ".join(f.value for f in Format)
+        raise argparse.ArgumentTypeError(f"unknown format {name!r} (choose from {choices})") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``refreshguard`` command."""
     parser = build_parser()
@@ -153,64 +204,75 @@ def main(argv: list[str] | None = None) -> int:
         return _scan(args)
     if args.command == "fix":
         return _fix(args)
+    if args.command == "baseline":
+        return _baseline(args)
     raise AssertionError(f"unhandled command {args.command}")
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from refreshguard.config import FailOn, find_config, load_config
-    from refreshguard.controls import BY_ID
+    from refreshguard.baseline import apply_baseline, load_baseline
+    from refreshguard.config import FailOn
     from refreshguard.errors import RefreshguardError
     from refreshguard.reporters import renderer
     from refreshguard.reporters.terminal import summary_line
     from refreshguard.scan import ExitCode, exit_code, scan
 
     paths = [Path(p) for p in args.paths]
+    targets = [Path(args.output)] if args.output else []
+    targets += [Path(f) for _fmt, f in args.report]
+    clash = _duplicate_target(targets)
+    if clash is not None:
+        print(f"refreshguard: error: {clash} is named as the output of two reports", file=sys.stderr)
+        return ExitCode.USAGE
     try:
-        config_path = (
-            Path(args.config)
-            if args.config
-            else find_config([p for p in paths[:1] if p.is_dir()] + [Path.cwd()])
-        )
-        config = load_config(config_path, frozenset(BY_ID))
+        baseline = load_baseline(Path(args.baseline)) if args.baseline else None
+        config = _load_config(args, paths)
         with _Progress(enabled=not args.no_progress and sys.stderr.isatty()) as progress:
             report = scan(args.paths, config, use_ignores=not args.no_ignores, progress=progress.update)
     except RefreshguardError as exc:
         print(f"refreshguard: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
+    if baseline is not None:
+        report = apply_baseline(report, baseline, args.baseline)
     fmt = Format(args.format)
     to_file = args.output is not None
     color = _want_color(args.color, sys.stdout) and not to_file and fmt is Format.TERMINAL
     text = renderer(fmt, color=color, verbose=args.verbose)(report)
+    failed = False
+    for extra_fmt, extra_path in args.report:
+        extra_text = renderer(extra_fmt, color=False, verbose=args.verbose)(report)
+        failed |= not _write_report(Path(extra_path), extra_text)
     if to_file:
-        try:
-            _write(Path(args.output), text)
-        except OSError as exc:
-            print(f"refreshguard: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
-            return ExitCode.USAGE
+        failed |= not _write_report(Path(args.output), text)
         print(summary_line(report), file=sys.stderr)
     else:
         sys.stdout.write(text)
+    if failed:
+        return ExitCode.USAGE
     fail_on = FailOn(args.fail_on) if args.fail_on else config.fail_on
     unknown = config.fail_on_unknown if args.fail_on_unknown is None else args.fail_on_unknown
     return exit_code(report, fail_on, unknown)
 
 
-def _fix(args: argparse.Namespace) -> int:
+def _load_config(args: argparse.Namespace, paths: list[Path]) -> Config:
+    """The configuration named by --config, else the one found near the first scanned folder."""
     from refreshguard.config import find_config, load_config
     from refreshguard.controls import BY_ID
+
+    if args.config:
+        return load_config(Path(args.config), frozenset(BY_ID))
+    found = find_config([p for p in paths[:1] if p.is_dir()] + [Path.cwd()])
+    return load_config(found, frozenset(BY_ID))
+
+
+def _fix(args: argparse.Namespace) -> int:
     from refreshguard.errors import RefreshguardError
     from refreshguard.fix import exit_code, fix
     from refreshguard.reporters.fix_text import render
     from refreshguard.scan import ExitCode, scan
 
-    paths = [Path(p) for p in args.paths]
     try:
-        config_path = (
-            Path(args.config)
-            if args.config
-            else find_config([p for p in paths[:1] if p.is_dir()] + [Path.cwd()])
-        )
-        config = load_config(config_path, frozenset(BY_ID))
+        config = _load_config(args, [Path(p) for p in args.paths])
         report = scan(args.paths, config, use_ignores=not args.no_ignores)
         zip_output = Path(args.zip_output) if args.zip_output else None
         result = fix(report, unsafe=args.unsafe, dry_run=args.dry_run, zip_output=zip_output)
@@ -219,6 +281,61 @@ def _fix(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     sys.stdout.write(render(result))
     return exit_code(result)
+
+
+def _baseline(args: argparse.Namespace) -> int:
+    from refreshguard.baseline import build_baseline, dumps_baseline, load_baseline
+    from refreshguard.errors import RefreshguardError
+    from refreshguard.scan import ExitCode, scan
+
+    output = Path(args.output)
+    try:
+        previous = load_baseline(output) if output.exists() else None
+        config = _load_config(args, [Path(p) for p in args.paths])
+        report = scan(args.paths, config, use_ignores=not args.no_ignores)
+    except RefreshguardError as exc:
+        print(f"refreshguard: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    baseline = build_baseline(report, previous=previous)
+    if not _write_report(output, dumps_baseline(baseline)):
+        return ExitCode.USAGE
+    kept = len(baseline.fingerprints & previous.fingerprints) if previous else 0
+    dropped = len(previous.fingerprints - baseline.fingerprints) if previous else 0
+    print(
+        f"refreshguard: wrote {output}: {len(baseline.entries)} failing finding(s) "
+        f"({len(baseline.entries) - kept} new, {kept} kept, {dropped} fixed and dropped)",
+        file=sys.stderr,
+    )
+    if report.partial:
+        print(
+            f"refreshguard: warning: partial scan ({len(report.problems)} input(s) could not be "
+            "read); apps in those files are not in the baseline",
+            file=sys.stderr,
+        )
+        return ExitCode.PARTIAL
+    return ExitCode.OK
+
+
+def _duplicate_target(paths: list[Path]) -> Path | None:
+    seen: set[str] = set()
+    for path in paths:
+        key = os.path.abspath(path)
+        if key in seen:
+            return path
+        seen.add(key)
+    return None
+
+
+def _write_report(path: Path, text: str) -> bool:
+    """Write one report atomically (creating its folder); print the error and return False when
+    that fails."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write(path, text)
+    except OSError as exc:
+        print(f"refreshguard: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _want_color(choice: str, stream: TextIO) -> bool:

@@ -160,6 +160,9 @@ class Finding:
     """Further remarks (conflicting guidance, latent risks)."""
     suppression: Suppression | None = None
     """The ignore that hides this finding, if any."""
+    baselined: bool = False
+    """A failing finding already recorded in the baseline file given to the scan: it is still
+    reported (and counted apart) but does not change the exit code."""
 
     @property
     def suppressed(self) -> bool:
@@ -206,6 +209,8 @@ class Report:
     """False when ``--no-ignores`` was given."""
     extra: dict[str, str] = field(default_factory=dict)
     """Free-form facts about the run (org, API calls made) for reporters to show."""
+    baseline: str | None = None
+    """The baseline file applied to the findings, if any (see :mod:`refreshguard.baseline`)."""
 
     @property
     def partial(self) -> bool:
@@ -213,16 +218,23 @@ class Report:
         return bool(self.problems)
 
     def counts(self) -> Counter[str]:
-        """Unsuppressed findings by outcome."""
-        return Counter(f.outcome.value for f in self.findings if not f.suppressed)
+        """Findings by outcome, leaving out suppressed and baselined ones (counted apart)."""
+        return Counter(f.outcome.value for f in self.findings if not (f.suppressed or f.baselined))
 
     def severity_counts(self) -> Counter[str]:
-        """Unsuppressed failing findings by severity."""
+        """Failing findings by severity, leaving out suppressed and baselined ones."""
         return Counter(
-            f.severity.value for f in self.findings if f.outcome is Outcome.FAIL and not f.suppressed
+            f.severity.value
+            for f in self.findings
+            if f.outcome is Outcome.FAIL and not (f.suppressed or f.baselined)
         )
 
     @property
     def suppressed_count(self) -> int:
         """How many findings an ignore hides."""
         return sum(1 for f in self.findings if f.suppressed)
+
+    @property
+    def baselined_count(self) -> int:
+        """How many failing findings the baseline already knows (and so do not fail the run)."""
+        return sum(1 for f in self.findings if f.baselined)

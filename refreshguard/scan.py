@@ -168,7 +168,7 @@ _THRESHOLD = {
 
 def exit_code(report: Report, fail_on: FailOn = FailOn.ANY, fail_on_unknown: bool = False) -> ExitCode:
     """The one place the exit code is decided."""
-    live = [f for f in report.findings if not f.suppressed]
+    live = [f for f in report.findings if not (f.suppressed or f.baselined)]
     if fail_on is not FailOn.NEVER:
         threshold = _THRESHOLD[fail_on]
         if any(f.outcome is Outcome.FAIL and f.severity.rank >= threshold for f in live):

@@ -18,6 +18,14 @@ class Format(StrEnum):
     """Text for people (colour on a TTY)."""
     JSON = "json"
     """Versioned JSON (schema 1)."""
+    SARIF = "sarif"
+    """SARIF 2.1.0, for GitHub code scanning."""
+    JUNIT = "junit"
+    """JUnit XML, one test case per (control, app)."""
+    MARKDOWN = "markdown"
+    """Short markdown for pull-request comments and job summaries."""
+    CSV = "csv"
+    """One row per finding."""
 
 
 def renderer(fmt: Format, *, color: bool = False, verbose: bool = False) -> Callable[[Report], str]:
@@ -30,4 +38,20 @@ def renderer(fmt: Format, *, color: bool = False, verbose: bool = False) -> Call
         from refreshguard.reporters import json_report
 
         return json_report.render
+    if fmt is Format.SARIF:
+        from refreshguard.reporters import sarif
+
+        return sarif.render
+    if fmt is Format.JUNIT:
+        from refreshguard.reporters import junit
+
+        return junit.render
+    if fmt is Format.MARKDOWN:
+        from refreshguard.reporters import markdown
+
+        return lambda report: markdown.render(report)
+    if fmt is Format.CSV:
+        from refreshguard.reporters import csv_report
+
+        return csv_report.render
     raise AssertionError(f"unhandled format {fmt}")

@@ -39,6 +39,8 @@ def to_dict(report: Report) -> dict[str, Any]:
             },
             "suppressed": report.suppressed_count,
             "ignores_applied": report.ignores_applied,
+            "baselined": report.baselined_count,
+            "baseline": report.baseline,
         },
         "findings": [_finding(f) for f in report.findings],
         "problems": [_problem(p) for p in report.problems],
@@ -71,6 +73,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "public_client": f.public_client,
         "risk": _risk(f.risk),
         "location": location(f.location),
+        "baselined": f.baselined,
         "suppressed": None
         if f.suppression is None
         else {

@@ -79,6 +79,8 @@ def summary_line(report: Report) -> str:
     text = f"{apps} apps in {report.files_scanned} files: " + ", ".join(parts)
     if report.suppressed_count:
         text += f"; {report.suppressed_count} suppressed"
+    if report.baselined_count:
+        text += f"; {report.baselined_count} baselined (not failing the run)"
     if not report.ignores_applied:
         text += "; ignores not applied"
     if report.partial:
@@ -112,6 +114,8 @@ def _finding(f: Finding, paint, verbose: bool, width: int) -> list[str]:  # type
         head += f"  [{f.risk.severity.value} {f.risk.score:.1f}]"
     if f.suppressed:
         head += paint("  (suppressed)", "2")
+    if f.baselined:
+        head += paint("  (baselined)", "2")
     lines = [head, f"{_INDENT}{f.location.display()}"]
     detailed = verbose or f.outcome in (Outcome.FAIL, Outcome.ERROR, Outcome.NOT_AVAILABLE)
     lines.extend(_wrap(f.message, width, _INDENT, _INDENT))
