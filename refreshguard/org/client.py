@@ -211,8 +211,11 @@ class OrgClient:
         return payload
 
     def _soap_fault(self, fault: etree._Element) -> OrgCallError:
-        code = (fault.findtext("faultcode") or "").strip()
-        message = (fault.findtext("faultstring") or "").strip()
+        # NOTE: fault children are unqualified in Salesforce's answers; match by local name so a
+        # default namespace on the envelope does not hide them.
+        texts = {etree.QName(c).localname: (c.text or "").strip() for c in fault if isinstance(c.tag, str)}
+        code = texts.get("faultcode", "")
+        message = texts.get("faultstring", "")
         code = code.rpartition(":")[2] or "SOAP_FAULT"
         return OrgCallError(explain(code, self.redact(message)), code)
 

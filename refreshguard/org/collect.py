@@ -81,7 +81,7 @@ def collect_org(client: OrgClient, *, max_wait: float = MAX_WAIT_SECONDS) -> Org
     connected, eca_files, files = _retrieve_apps(state, max_wait)
     ecas = _gate(state, join(eca_files))
     apps = sorted(connected, key=lambda a: a.name.lower()) + ecas
-    apps += _installed_only(state, apps)
+    apps += _installed_only(state, apps, retrieved=not any(_is_retrieve(p) for p in state.problems))
     apps = _with_usage(state, apps)
     return OrgCollection(Collection(tuple(apps), tuple(state.problems), files), tuple(state.warnings))
 
@@ -189,7 +189,11 @@ def _gate(state: _State, ecas: list[App]) -> list[App]:
     return [replace(a, unavailable_reason=reason) if id(a) in gated else a for a in ecas]
 
 
-def _installed_only(state: _State, apps: list[App]) -> list[App]:
+def _is_retrieve(problem: Problem) -> bool:
+    return problem.origin.component == "Metadata API retrieve"
+
+
+def _installed_only(state: _State, apps: list[App], *, retrieved: bool) -> list[App]:
     """Connected apps the org lists but the retrieve did not return (managed packages)."""
     step = "ConnectedApplication query"
     if state.skipped(step):
@@ -216,12 +220,7 @@ def _installed_only(state: _State, apps: list[App]) -> list[App]:
             replace(
                 app,
                 label=name,
-                unavailable_reason=(
-                    "The org lists this Connected App, but the Metadata API did not return it: apps "
-                    "installed from a managed package cannot be retrieved, so their OAuth settings "
-                    "cannot be read. The package's publisher controls them; ask the publisher, or "
-                    "check the app's OAuth policies in Setup > Connected Apps OAuth Usage."
-                ),
+                unavailable_reason=_MANAGED if retrieved else _NOT_RETRIEVED,
             )
         )
     return extra
@@ -307,4 +306,14 @@ def _token_rows(client: OrgClient, total: int) -> list[dict[str, Any]]:
         after = last
 
 
+_MANAGED = (
+    "The org lists this Connected App, but the Metadata API did not return it: apps installed from "
+    "a managed package cannot be retrieved, so their OAuth settings cannot be read. The package's "
+    "publisher controls them; ask the publisher, or check the app's OAuth policies in Setup > "
+    "Connected Apps OAuth Usage."
+)
+_NOT_RETRIEVED = (
+    "The org lists this Connected App, but the Metadata API retrieve failed (see the problems "
+    "listed), so its OAuth settings could not be read."
+)
 _SAFE_ID = re.compile(r"[A-Za-z0-9]{15,18}")
