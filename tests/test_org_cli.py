@@ -113,3 +113,28 @@ def test_offline_scan_does_not_import_org_dependencies() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert "LOADED []" in done.stderr
     assert '"sfdx_travis_ci"' in done.stdout
+
+
+def test_permission_set_matches_the_docs() -> None:
+    from lxml import etree
+
+    root = Path(__file__).resolve().parents[1]
+    tree = etree.parse(str(root / "examples/permissionsets/refreshguard_Scanner.permissionset-meta.xml"))
+    ns = {"m": "http://soap.sforce.com/2006/04/metadata"}
+    names = [e.text for e in tree.iterfind("m:userPermissions/m:name", ns)]
+    assert names == [
+        "ApiEnabled",
+        "CustomizeApplication",
+        "ExternalClientAppAdmin",
+        "ExternalClientAppViewer",
+        "ManageCustomPermissions",
+        "ModifyMetadata",
+        "ViewSetup",
+    ]
+    assert all(e.text == "true" for e in tree.iterfind("m:userPermissions/m:enabled", ns))
+    docs = (root / "docs/live-org.md").read_text()
+    for name in names:
+        assert f"`{name}`" in docs
+    # The consumer-secret permission is documented but deliberately left out.
+    assert "ViewClientSecret" not in names
+    assert "`ViewClientSecret`" in docs
