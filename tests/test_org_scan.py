@@ -370,3 +370,15 @@ def test_cli_rejects_a_bad_reserve(reserve: float, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SF_INSTANCE_URL", "https://example.my.salesforce.com")
     assert main(["scan", "--org-from-env", "--api-reserve", str(reserve)]) == 2
     assert "--api-reserve must be a percentage from 0 to 99" in capsys.readouterr().err
+
+
+def test_unreadable_permissions_count_as_not_seeing_every_grant() -> None:
+    org = mixed_org()
+    org.insufficient_objects = frozenset({"UserPermissionAccess"})
+    report, _ = run(org)
+    assert report.problems == ()
+    assert by_name(report, "Billing_Sync").app.usage is None
+    usage = by_name(report, "Legacy_Export").app.usage
+    assert usage is not None
+    assert usage.grants == 3
+    assert any("lacks 'Customize Application'" in w for w in report.warnings)

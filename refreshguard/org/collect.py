@@ -50,7 +50,7 @@ class _State:
         return Origin(self.client.base, component=component)
 
     def failed(self, step: str, exc: OrgCallError) -> None:
-        self.problems.append(Problem(self.origin(step), f"{step} failed: {exc}"))
+        self.problems.append(Problem(self.origin(step), self.client.redact(f"{step} failed: {exc}")))
         if exc.fatal:
             self.stopped = exc
 
@@ -244,7 +244,8 @@ def _with_usage(state: _State, apps: list[App]) -> list[App]:
         )
     if not sees_all:
         state.warnings.append(
-            "the scanning user lacks 'Customize Application', so OauthToken shows only the user's own "
+            "the scanning user lacks 'Customize Application' (or it could not be checked), so OauthToken "
+            "may show only the user's own "
             "grants; apps without grants are reported as 'usage unknown', not 'unused'"
         )
     by_app: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -273,7 +274,13 @@ def _with_usage(state: _State, apps: list[App]) -> list[App]:
 
 
 def _sees_all_tokens(client: OrgClient) -> bool:
-    rows = list(client.query("SELECT PermissionsCustomizeApplication FROM UserPermissionAccess"))
+    """Whether the user has Customize Application; False when that cannot be read."""
+    try:
+        rows = list(client.query("SELECT PermissionsCustomizeApplication FROM UserPermissionAccess"))
+    except OrgCallError as exc:
+        if exc.fatal:
+            raise
+        return False
     return bool(rows) and rows[0].get("PermissionsCustomizeApplication") is True
 
 
