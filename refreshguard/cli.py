@@ -14,6 +14,7 @@ from refreshguard.reporters import Format
 
 if TYPE_CHECKING:
     from refreshguard.config import Config
+    from refreshguard.findings import Report
 
 EPILOG = """\
 exit codes:
@@ -55,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
-        default=["."],
-        help="folders, retrieve zips or files to scan (default: current folder)",
+        default=[],
+        help="folders, retrieve zips or files to scan (default: current folder; not with an org)",
     )
     scan.add_argument(
         "--format",
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose", "-v", action="store_true", help="also detail passing and not-applicable apps"
     )
     scan.add_argument("--no-progress", action="store_true", help="never show progress on standard error")
+    _add_org_arguments(scan)
     _add_fix_parser(sub)
     base = sub.add_parser(
         "baseline",
@@ -193,6 +195,49 @@ def _report_spec(value: str) -> tuple[Format, str]:
         raise argparse.ArgumentTypeError(f"unknown format {name!r} (choose from {choices})") from None
 
 
+def _add_org_arguments(scan: argparse.ArgumentParser) -> None:
+    """Options of a live-org scan (docs/live-org.md); they need the refreshguard[org] extra."""
+    org = scan.add_argument_group(
+        "live org (read-only; needs `pip install refreshguard[org]`, see docs/live-org.md)"
+    )
+    how = org.add_mutually_exclusive_group()
+    how.add_argument(
+        "--target-org",
+        metavar="ALIAS_OR_USERNAME",
+        help="scan an org the Salesforce CLI is logged in to (uses `sf org display`)",
+    )
+    how.add_argument(
+        "--org-from-env",
+        action="store_true",
+        help="scan the org whose session is in SF_ACCESS_TOKEN and SF_INSTANCE_URL",
+    )
+    how.add_argument(
+        "--jwt-username",
+        metavar="USERNAME",
+        help="scan as USERNAME through the OAuth JWT bearer flow "
+        "(with --jwt-consumer-key and --jwt-key-file)",
+    )
+    org.add_argument(
+        "--jwt-consumer-key", metavar="KEY", help="consumer key of the app used for the JWT flow"
+    )
+    org.add_argument("--jwt-key-file", metavar="FILE", help="PEM private key that signs the JWT")
+    org.add_argument(
+        "--login-url",
+        metavar="URL",
+        default="https://login.salesforce.com",
+        help="login host for the JWT flow (default: https://login.salesforce.com; sandboxes: "
+        "https://test.salesforce.com or the My Domain URL)",
+    )
+    org.add_argument("--api-version", metavar="N.N", default="66.0", help="API version (default: 66.0)")
+    org.add_argument(
+        "--api-reserve",
+        metavar="PERCENT",
+        type=float,
+        default=10.0,
+        help="stop before the org's daily API allowance falls below PERCENT (default: 10)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``refreshguard`` command."""
     parser = build_parser()
@@ -217,6 +262,11 @@ def _scan(args: argparse.Namespace) -> int:
     from refreshguard.reporters.terminal import summary_line
     from refreshguard.scan import ExitCode, exit_code, scan
 
+    org_scan = bool(args.target_org or args.org_from_env or args.jwt_username)
+    if org_scan and args.paths:
+        print("refreshguard: error: give either PATHs or an org, not both", file=sys.stderr)
+        return ExitCode.USAGE
+    args.paths = args.paths or ["."]
     paths = [Path(p) for p in args.paths]
     targets = [Path(args.output)] if args.output else []
     targets += [Path(f) for _fmt, f in args.report]
@@ -226,9 +276,12 @@ def _scan(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     try:
         baseline = load_baseline(Path(args.baseline)) if args.baseline else None
-        config = _load_config(args, paths)
-        with _Progress(enabled=not args.no_progress and sys.stderr.isatty()) as progress:
-            report = scan(args.paths, config, use_ignores=not args.no_ignores, progress=progress.update)
+        config = _load_config(args, [] if org_scan else paths)
+        if org_scan:
+            report = _org_report(args, config)
+        else:
+            with _Progress(enabled=not args.no_progress and sys.stderr.isatty()) as progress:
+                report = scan(args.paths, config, use_ignores=not args.no_ignores, progress=progress.update)
     except RefreshguardError as exc:
         print(f"refreshguard: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
@@ -336,6 +389,37 @@ def _write_report(path: Path, text: str) -> bool:
         print(f"refreshguard: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return False
     return True
+
+
+def _org_report(args: argparse.Namespace, config: Config) -> Report:
+    """Authenticate as asked and scan the org (the only place that reads org options)."""
+    from refreshguard.errors import ConfigError
+
+    try:
+        import httpx
+
+        from refreshguard.org import DEFAULT_TIMEOUT, OrgClient, from_env, from_sf_cli, jwt_bearer, scan_org
+    except ImportError:
+        raise ConfigError("scanning an org needs the org extra: pip install 'refreshguard[org]'") from None
+    if args.api_reserve < 0 or args.api_reserve >= 100:
+        raise ConfigError("--api-reserve must be a percentage from 0 to 99")
+    with httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http:
+        if args.target_org:
+            credentials = from_sf_cli(args.target_org)
+        elif args.org_from_env:
+            credentials = from_env(os.environ)
+        else:
+            if not args.jwt_consumer_key or not args.jwt_key_file:
+                raise ConfigError("--jwt-username needs --jwt-consumer-key and --jwt-key-file")
+            credentials = jwt_bearer(
+                http,
+                consumer_key=args.jwt_consumer_key,
+                key_file=Path(args.jwt_key_file),
+                username=args.jwt_username,
+                login_url=args.login_url,
+            )
+        client = OrgClient(credentials, http, api_version=args.api_version, reserve_percent=args.api_reserve)
+        return scan_org(client, config, use_ignores=not args.no_ignores)
 
 
 def _want_color(choice: str, stream: TextIO) -> bool:

@@ -217,6 +217,10 @@ class App:
     """Evidence of real token use, from a live org."""
     missing_parts: tuple[str, ...] = ()
     """For ECAs: metadata types that would carry settings but are not in the input."""
+    unavailable_reason: str | None = None
+    """Why settings the input should carry could not be read (set by the live-org collector,
+    e.g. a managed-package app or the org's consumer-secret gate); controls use it as the reason
+    of a not-available verdict."""
 
     @property
     def key(self) -> str:

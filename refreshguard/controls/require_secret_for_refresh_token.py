@@ -144,6 +144,14 @@ def _latent_note(app: App) -> tuple[str, ...]:
 
 
 def _not_available(app: App) -> Finding:
+    if app.unavailable_reason:
+        return _finding(
+            app,
+            Outcome.NOT_AVAILABLE,
+            "Cannot tell whether redeeming a refresh token needs the consumer secret.",
+            app.unavailable_reason,
+            f"Check {_UI_PATH[app.kind]}, or grant the access named above and scan again.",
+        )
     folder = TYPE_FOLDER[ECA_GLOBAL_OAUTH]
     have = ", ".join(p.metadata_type for p in app.parts) or "none"
     return _finding(

@@ -57,7 +57,10 @@ def render(report: Report, *, color: bool = False, verbose: bool = False, width:
         for p in report.problems:
             lines.extend(_wrap(f"{p.origin.display()}: {p.message}", width, "  ", "    "))
     for w in report.warnings:
-        lines.append(paint(f"warning: {w}", "33"))
+        lines.extend(_wrap(paint(f"warning: {w}", "33"), width, "", "  "))
+    if report.extra:
+        lines.append("")
+        lines.extend(_wrap(run_line(report), width, "", "  "))
     lines.append("")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
@@ -87,6 +90,11 @@ def summary_line(report: Report) -> str:
         n = len(report.problems)
         text += f". Partial scan: {n} input{'s' if n != 1 else ''} could not be read"
     return text + "."
+
+
+def run_line(report: Report) -> str:
+    """Facts about the run (for an org: the org, API calls made, API usage)."""
+    return "Run: " + "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.extra.items())
 
 
 def _painter(color: bool):  # type: ignore[no-untyped-def]
@@ -122,6 +130,10 @@ def _finding(f: Finding, paint, verbose: bool, width: int) -> list[str]:  # type
     if not detailed:
         return lines
     lines.extend(_wrap(f"Why: {f.reason}", width, _INDENT, _INDENT + "  "))
+    if f.app.usage is not None:
+        u = f.app.usage
+        last = f", last used {u.last_used}" if u.last_used else ""
+        lines.append(f"{_INDENT}Tokens: {u.grants} grants, {u.users} users{last}")
     if f.risk:
         r = f.risk
         lines.append(
