@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--format",
         "-f",
-        choices=["terminal", "json"],
+        choices=[f.value for f in Format],
         default="terminal",
         help="output format (default: terminal)",
     )

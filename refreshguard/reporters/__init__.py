@@ -18,6 +18,8 @@ class Format(StrEnum):
     """Text for people (colour on a TTY)."""
     JSON = "json"
     """Versioned JSON (schema 1)."""
+    HTML = "html"
+    """One self-contained HTML page for people (no network needed to view it)."""
 
 
 def renderer(fmt: Format, *, color: bool = False, verbose: bool = False) -> Callable[[Report], str]:
@@ -30,4 +32,8 @@ def renderer(fmt: Format, *, color: bool = False, verbose: bool = False) -> Call
         from refreshguard.reporters import json_report
 
         return json_report.render
+    if fmt is Format.HTML:
+        from refreshguard.reporters import html
+
+        return html.render
     raise AssertionError(f"unhandled format {fmt}")
