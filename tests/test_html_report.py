@@ -59,7 +59,7 @@ def test_risk_chart_has_one_bar_per_failing_app() -> None:
     chart = html[
         html.index('<svg id="risk-chart"') : html.index("</svg>", html.index('<svg id="risk-chart"'))
     ]
-    names = re.findall(r'<text class="name"[^>]*>([^<]*)</text>', chart)
+    names = re.findall(r'<text class="name"[^>]*>([^<]*) <tspan class="k">', chart)
     scores = re.findall(r'<text class="score"[^>]*>([^<]*)</text>', chart)
     assert names == ["Billing_Sync", "&lt;script&gt;alert(1)&lt;/script&gt;", "Field_Service"]
     assert scores == ["9.1", "8.1", "5.4"]
@@ -75,7 +75,7 @@ def test_card_shows_settings_with_how_known_and_line() -> None:
     assert row is not None
     assert '<td class="val">false</td>' in row.group(0)
     assert 'class="known k-explicit"' in row.group(0)
-    assert "Billing_Sync.connectedApp-meta.xml:14" in row.group(0)
+    assert re.search(r'<code title="[^"]*/Billing_Sync.connectedApp-meta.xml:14">line 14</code>', row.group(0))
     rotation = re.search(r"Refresh token rotation<div.*?</tr>", card, re.S)
     assert rotation is not None
     assert 'class="known k-unknown"' in rotation.group(0)

@@ -185,12 +185,12 @@ def _card(findings: list[Finding]) -> dict[str, Any]:
         if app.usage is None
         else f"{app.usage.grants} refresh-token grants held by {app.usage.users} users"
         + (f", last used {app.usage.last_used}" if app.usage.last_used else ""),
-        "settings": [_setting(label, getattr(app, attr)) for attr, label in SETTINGS],
-        "findings": [_finding(f) for f in findings],
+        "settings": [_setting(label, getattr(app, attr), app.origin) for attr, label in SETTINGS],
+        "findings": [_finding(f, app.origin) for f in findings],
     }
 
 
-def _finding(f: Finding) -> dict[str, Any]:
+def _finding(f: Finding, home: Origin) -> dict[str, Any]:
     risk = None
     if f.risk is not None:
         r = f.risk
@@ -201,8 +201,13 @@ def _finding(f: Finding) -> dict[str, Any]:
             "base_score": _fmt(r.base_score),
             "vector": r.vector,
             "published": f"{r.published_label} {_fmt(low)}–{_fmt(high)}",
-            # Positions on a 0-10 gauge, in percent of its width.
-            "gauge": {"score": r.score * 10, "low": low * 10, "width": (high - low) * 10},
+            # Positions on a 0-10 gauge drawn 500 px wide after a 10 px margin.
+            "gauge": {
+                "score": round(10 + r.score * 50, 1),
+                "low": round(10 + low * 50, 1),
+                "width": round((high - low) * 50, 1),
+                "ticks": [{"x": 10 + t * 50, "label": str(t)} for t in range(0, 11, 2)],
+            },
             "factors": [
                 {
                     "label": x.label,
@@ -211,7 +216,7 @@ def _finding(f: Finding) -> dict[str, Any]:
                     "symbol": EFFECT_SYMBOLS[x.effect],
                     "explanation": x.explanation,
                     "metrics": " ".join(x.metrics),
-                    "where": _where(x.origin),
+                    "where": _short(x.origin, home),
                 }
                 for x in r.factors
             ],
@@ -223,7 +228,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "message": f.message,
         "reason": f.reason,
         "remediation": f.remediation,
-        "where": f.location.display(),
+        "where": _short(f.location, home),
         "public_client": f.public_client,
         "notes": list(f.notes),
         "risk": risk,
@@ -237,14 +242,14 @@ def _finding(f: Finding) -> dict[str, Any]:
     }
 
 
-def _setting(label: str, s: Setting[Any]) -> dict[str, Any]:
+def _setting(label: str, s: Setting[Any], home: Origin) -> dict[str, Any]:
     return {
         "label": label,
         "element": s.element,
         "value": _value(s.value),
         "known": s.known.value,
         "known_help": KNOWN_HELP[s.known],
-        "where": _where(s.origin),
+        "where": _short(s.origin, home),
     }
 
 
@@ -262,8 +267,16 @@ def _value(value: object) -> str:
     return str(value)
 
 
-def _where(origin: Origin | None) -> str:
-    return origin.display() if origin else ""
+def _short(origin: Origin | None, home: Origin) -> dict[str, str] | None:
+    """Where a value comes from, short enough for a table cell: ``line 14`` in the app's own
+    file, else the file's name and line; the full location goes in a tooltip."""
+    if origin is None:
+        return None
+    full = origin.display()
+    if (origin.path, origin.member, origin.component) == (home.path, home.member, home.component):
+        return {"text": f"line {origin.line}" if origin.line else "this file", "full": full}
+    name = (origin.member or origin.path).replace("\\", "/").rsplit("/", 1)[-1]
+    return {"text": f"{name}:{origin.line}" if origin.line else name, "full": full}
 
 
 def _fmt(score: float) -> str:
@@ -285,7 +298,8 @@ def _chart(failing: Iterable[Finding]) -> dict[str, Any]:
         bars.append(
             {
                 "y": 28 + i * row_height,
-                "name": name if len(name) <= 30 else name[:29] + "…",
+                "name": name if len(name) <= 28 else name[:27] + "…",
+                "kind": "CA" if f.app.kind is AppKind.CONNECTED_APP else "ECA",
                 "full_name": f"{name} ({KIND_LABELS[f.app.kind]}): {_fmt(r.score)} {r.severity.value}, "
                 f"published {r.published_label} {_fmt(r.published_range[0])}–"
                 f"{_fmt(r.published_range[1])}",
