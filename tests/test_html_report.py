@@ -75,7 +75,8 @@ def test_card_shows_settings_with_how_known_and_line() -> None:
     assert row is not None
     assert '<td class="val">false</td>' in row.group(0)
     assert 'class="known k-explicit"' in row.group(0)
-    assert re.search(r'<code title="[^"]*/Billing_Sync.connectedApp-meta.xml:14">line 14</code>', row.group(0))
+    source = r'<code title="[^"]*/Billing_Sync.connectedApp-meta.xml:14">line 14</code>'
+    assert re.search(source, row.group(0))
     rotation = re.search(r"Refresh token rotation<div.*?</tr>", card, re.S)
     assert rotation is not None
     assert 'class="known k-unknown"' in rotation.group(0)
