@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 
-from refreshguard import scan
+from refreshguard import App, scan
 from refreshguard.cli import main
 from refreshguard.reporters import Format, renderer
 from refreshguard.reporters.html import csp_hash, render
@@ -139,3 +140,33 @@ def test_corpus_renders_every_app() -> None:
     assert len(report.findings) == 48
     assert html.count('<article class="card') == 48
     assert html.count('<g class="bar') == report.counts()["fail"]
+
+
+def test_one_card_per_app_when_several_controls_judge_it() -> None:
+    from dataclasses import replace
+
+    from refreshguard import CONTROLS, Finding, Outcome, Severity, collect_paths, evaluate
+
+    def second(app: App) -> Iterator[Finding]:
+        yield Finding(
+            "second-look", app, Outcome.PASS, Severity.NONE, "Second control passes.", "Test.", "", app.origin
+        )
+
+    controls = (*CONTROLS, replace(CONTROLS[0], id="second-look", evaluate=second))
+    html = render(evaluate(collect_paths([FIXTURE]), [str(FIXTURE)], controls=controls))
+    assert html.count('<article class="card') == 6
+    start = html.index('data-name="billing_sync"')
+    card = html[start : html.index("</article>", start)]
+    assert 'data-outcome="fail"' in html[start - 80 : start]
+    assert card.count('<section class="finding">') == 2
+    assert "Second control passes." in card
+
+
+def test_unreadable_file_gives_error_card_and_partial_banner(tmp_path: Path) -> None:
+    folder = tmp_path / "connectedApps"
+    folder.mkdir()
+    (folder / "Broken.connectedApp-meta.xml").write_text("<ConnectedApp><label>x</label>", encoding="utf-8")
+    html = render(scan([tmp_path]))
+    assert "<strong>Partial scan.</strong> 1 input could not be read" in html
+    assert 'data-outcome="error" data-kind="connected-app" data-name="broken"' in html
+    assert '<h2 id="problems-h">Inputs that could not be read</h2>' in html

@@ -25,7 +25,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from importlib import resources
-from itertools import groupby
 from typing import Any
 
 from refreshguard.findings import Effect, Finding, Outcome, Report, Severity
@@ -129,10 +128,11 @@ def csp_hash(text: str) -> str:
 def view(report: Report) -> dict[str, Any]:
     """Everything the template shows, as plain values (no escaping here: the template does it)."""
     findings = sorted(report.findings, key=sort_key)
-    cards = [
-        _card(list(group))
-        for _key, group in groupby(findings, key=lambda f: (f.app.kind, f.app.name, f.location.path))
-    ]
+    # One card per app, placed where its worst finding sorts (dicts keep insertion order).
+    by_app: dict[tuple[str, str, str, str | None], list[Finding]] = {}
+    for f in findings:
+        by_app.setdefault((f.app.kind, f.app.name, f.app.origin.path, f.app.origin.member), []).append(f)
+    cards = [_card(group) for group in by_app.values()]
     counts = report.counts()
     severities = report.severity_counts()
     failing = [f for f in findings if f.outcome is Outcome.FAIL and f.risk is not None and not f.suppressed]
