@@ -27,6 +27,7 @@ reformat: dev
 	$(BIN)/ruff format .
 
 test: lint
+	sh scripts/ensure-chromium
 	$(BIN)/pytest
 
 bench: dev

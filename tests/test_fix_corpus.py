@@ -6,13 +6,13 @@ import csv
 from pathlib import Path
 
 import pytest
+from test_fix import changed_lines, copy_tree, snapshot
 
 from refreshguard import Outcome, scan
 from refreshguard.fix import Status, exit_code, fix
 from refreshguard.fixes import Disposition
 from refreshguard.reporters.fix_text import render
 from refreshguard.scan import ExitCode
-from tests.test_fix import changed_lines, copy_tree, snapshot
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 CASES = CORPUS / "cases"

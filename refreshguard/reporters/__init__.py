@@ -5,6 +5,7 @@ Each format module exposes ``render(report) -> str``; the CLI owns files and std
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -26,6 +27,19 @@ class Format(StrEnum):
     """Short markdown for pull-request comments and job summaries."""
     CSV = "csv"
     """One row per finding."""
+    HTML = "html"
+    """One self-contained HTML page for people (no network needed to view it)."""
+
+
+_MODULES = {
+    Format.JSON: "json_report",
+    Format.SARIF: "sarif",
+    Format.JUNIT: "junit",
+    Format.MARKDOWN: "markdown",
+    Format.CSV: "csv_report",
+    Format.HTML: "html",
+}
+"""The module of each format; each exposes ``render(report) -> str``."""
 
 
 def renderer(fmt: Format, *, color: bool = False, verbose: bool = False) -> Callable[[Report], str]:
@@ -34,24 +48,6 @@ def renderer(fmt: Format, *, color: bool = False, verbose: bool = False) -> Call
         from refreshguard.reporters import terminal
 
         return lambda report: terminal.render(report, color=color, verbose=verbose)
-    if fmt is Format.JSON:
-        from refreshguard.reporters import json_report
-
-        return json_report.render
-    if fmt is Format.SARIF:
-        from refreshguard.reporters import sarif
-
-        return sarif.render
-    if fmt is Format.JUNIT:
-        from refreshguard.reporters import junit
-
-        return junit.render
-    if fmt is Format.MARKDOWN:
-        from refreshguard.reporters import markdown
-
-        return lambda report: markdown.render(report)
-    if fmt is Format.CSV:
-        from refreshguard.reporters import csv_report
-
-        return csv_report.render
-    raise AssertionError(f"unhandled format {fmt}")
+    module = importlib.import_module(f"refreshguard.reporters.{_MODULES[fmt]}")
+    render: Callable[[Report], str] = module.render
+    return render
