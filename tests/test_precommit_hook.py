@@ -64,7 +64,7 @@ def test_hook_fails_on_failing_app_and_passes_on_passing_one(tmp_path: Path, pre
     assert failing.returncode == 1, failing.stdout + failing.stderr
     assert "- exit code: 1" in failing.stdout
     assert "FAIL     connected-app  Billing_Sync  [critical 9.1]" in failing.stdout
-    assert "1 apps in 1 files: 1 fail (1 critical)" in failing.stdout
+    assert "1 app in 1 file: 1 fail (1 critical)" in failing.stdout
 
     passing = _try_repo(
         repo, pre_commit_home, "--files", "force-app/connectedApps/Reporting_Portal.connectedApp-meta.xml"
@@ -82,4 +82,4 @@ def test_hook_joins_the_parts_of_an_external_client_app(tmp_path: Path, pre_comm
     assert result.returncode == 1, result.stdout + result.stderr
     # 5.4 needs the policies file joined to the global OAuth file: the hook saw all five at once.
     assert "FAIL     external-client-app  Field_Service  [medium 5.4]" in result.stdout
-    assert "1 apps in 5 files" in result.stdout
+    assert "1 app in 5 files" in result.stdout

@@ -79,7 +79,7 @@ def summary_line(report: Report) -> str:
         f"{c['not-available']} cannot tell",
         f"{c['error']} error",
     ]
-    text = f"{apps} apps in {report.files_scanned} files: " + ", ".join(parts)
+    text = f"{_count(apps, 'app')} in {_count(report.files_scanned, 'file')}: " + ", ".join(parts)
     if report.suppressed_count:
         text += f"; {report.suppressed_count} suppressed"
     if report.baselined_count:
@@ -95,6 +95,10 @@ def summary_line(report: Report) -> str:
 def run_line(report: Report) -> str:
     """Facts about the run (for an org: the org, API calls made, API usage)."""
     return "Run: " + "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.extra.items())
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _painter(color: bool):  # type: ignore[no-untyped-def]
