@@ -29,6 +29,7 @@ from typing import Any
 
 from refreshguard.findings import Effect, Finding, Outcome, Report, Severity
 from refreshguard.model import AppKind, Known, Origin, RefreshPolicy, Setting
+from refreshguard.reporters._common import KIND_LABEL
 from refreshguard.reporters.terminal import sort_key, summary_line
 
 OUTCOME_LABELS = {
@@ -40,11 +41,6 @@ OUTCOME_LABELS = {
 }
 """Outcome names as the page shows them, in the order the page lists them."""
 
-KIND_LABELS = {
-    AppKind.CONNECTED_APP: "Connected App",
-    AppKind.EXTERNAL_CLIENT_APP: "External Client App",
-}
-"""App kind names as the page shows them."""
 
 KNOWN_HELP = {
     Known.EXPLICIT: "written in the metadata",
@@ -151,7 +147,7 @@ def view(report: Report) -> dict[str, Any]:
         ],
         "kinds": [
             {"id": k.value, "label": label, "count": sum(1 for c in cards if c["kind"] == k.value)}
-            for k, label in KIND_LABELS.items()
+            for k, label in KIND_LABEL.items()
         ],
         "suppressed": report.suppressed_count,
         "ignores_applied": report.ignores_applied,
@@ -171,7 +167,7 @@ def _card(findings: list[Finding]) -> dict[str, Any]:
         "name": app.name,
         "label": app.label if app.label and app.label != app.name else None,
         "kind": app.kind.value,
-        "kind_label": KIND_LABELS[app.kind],
+        "kind_label": KIND_LABEL[app.kind],
         "outcome": worst.outcome.value,
         "outcome_label": OUTCOME_LABELS[worst.outcome],
         "severity": worst.severity.value if worst.outcome is Outcome.FAIL else None,
@@ -300,7 +296,7 @@ def _chart(failing: Iterable[Finding]) -> dict[str, Any]:
                 "y": 28 + i * row_height,
                 "name": name if len(name) <= 28 else name[:27] + "…",
                 "kind": "CA" if f.app.kind is AppKind.CONNECTED_APP else "ECA",
-                "full_name": f"{name} ({KIND_LABELS[f.app.kind]}): {_fmt(r.score)} {r.severity.value}, "
+                "full_name": f"{name} ({KIND_LABEL[f.app.kind]}): {_fmt(r.score)} {r.severity.value}, "
                 f"published {r.published_label} {_fmt(r.published_range[0])}–"
                 f"{_fmt(r.published_range[1])}",
                 "width": round(r.score * scale, 1),
