@@ -51,12 +51,22 @@ def parse(data: bytes) -> etree._Element:
     return root
 
 
+_ERROR_KINDS: dict[int, str] = {
+    code: name.removeprefix("ERR_").lower().replace("_", " ")
+    for name, code in vars(etree.ErrorTypes).items()
+    if name.startswith("ERR_") and isinstance(code, int)
+}
+
+
 def _syntax_message(exc: etree.XMLSyntaxError) -> str:
-    # NOTE: libxml2 messages name tags and positions, never element text, so they cannot leak a
-    # secret; the position is kept because it tells the user where to look.
-    msg = str(exc.msg or exc).strip()
-    line = exc.position[0] if exc.position else None
-    return f"{msg} (line {line})" if line and f"line {line}" not in msg else msg
+    # NOTE: libxml2's own messages quote tag, attribute and entity names and sometimes raw bytes
+    # of the document, and a malformed file can have a secret exactly there. Only the error's
+    # kind (a fixed libxml2 code name) and its position are kept.
+    kind = _ERROR_KINDS.get(exc.code, "syntax error")
+    if not exc.position:
+        return kind
+    line, column = exc.position
+    return f"{kind} (line {line}, column {column})"
 
 
 def line_of(element: etree._Element) -> int | None:
