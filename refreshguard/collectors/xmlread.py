@@ -62,7 +62,8 @@ def _syntax_message(exc: etree.XMLSyntaxError) -> str:
     # NOTE: libxml2's own messages quote tag, attribute and entity names and sometimes raw bytes
     # of the document, and a malformed file can have a secret exactly there. Only the error's
     # kind (a fixed libxml2 code name) and its position are kept.
-    kind = _ERROR_KINDS.get(exc.code, "syntax error")
+    code: object = getattr(exc, "code", None)  # set by lxml; missing from lxml-stubs
+    kind = _ERROR_KINDS.get(code, "syntax error") if isinstance(code, int) else "syntax error"
     if not exc.position:
         return kind
     line, column = exc.position
