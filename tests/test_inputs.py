@@ -11,9 +11,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, NS, by_app, check_report, connected_app, eca_part, outcomes, write
-from refreshguard import Outcome, Report, exit_code, scan
+
+from refreshguard import Report, exit_code, scan
 from refreshguard.collectors import inputs
 from refreshguard.errors import CollectionError
 
@@ -46,10 +46,10 @@ def test_mdapi_folder_with_package_xml_and_unpackaged() -> None:
         "ExtlClntAppOauthConfigurablePolicies",
         "ExtlClntAppConfigurablePolicies",
     ]
-    assert (
-        order.ip_relaxation.value is not None and order.ip_relaxation.value.value == "enforce-relax-refresh"
-    )
-    assert order.permitted_users.value is not None and order.permitted_users.value.value == "admin-approved"
+    assert order.ip_relaxation.value is not None
+    assert order.ip_relaxation.value.value == "enforce-relax-refresh"
+    assert order.permitted_users.value is not None
+    assert order.permitted_users.value.value == "admin-approved"
 
 
 def _zip_folder(folder: Path, target: Path, prefix: str = "") -> Path:
@@ -198,7 +198,7 @@ def test_eca_part_without_link_element(tmp_path: Path) -> None:
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(CollectionError, match="no such file or folder: .*nope"):
+    with pytest.raises(CollectionError, match=r"no such file or folder: .*nope"):
         scan([tmp_path / "nope"])
 
 
@@ -336,8 +336,8 @@ def test_header_that_overstates_the_size(tmp_path: Path) -> None:
     data = _set_sizes(_zip_bytes({"connectedApps/Liar.connectedApp": BILLING}), 6 * 1024 * 1024)
     report = _scan_zip(tmp_path, data)
     assert _problems(report) == {
-        f"{tmp_path}/retrieve.zip!connectedApps/Liar.connectedApp": "member would inflate to 6,291,456 bytes; "
-        "the limit is 5,242,880"
+        f"{tmp_path}/retrieve.zip!connectedApps/Liar.connectedApp": "member would inflate to "
+        "6,291,456 bytes; the limit is 5,242,880"
     }
 
 
@@ -409,9 +409,10 @@ def test_dtd_and_entities_are_refused_and_never_resolved(tmp_path: Path) -> None
         "Xxe": "error",
     }
     files = f"{root}/connectedApps"
+    entities = "the document declares a DTD or entities, which metadata never does"
     assert _problems(report) == {
-        f"{files}/Laughs.connectedApp-meta.xml": "the document declares a DTD or entities, which metadata never does",
-        f"{files}/Xxe.connectedApp-meta.xml": "the document declares a DTD or entities, which metadata never does",
+        f"{files}/Laughs.connectedApp-meta.xml": entities,
+        f"{files}/Xxe.connectedApp-meta.xml": entities,
         f"{files}/Late_Dtd.connectedApp-meta.xml": "the document declares a DTD, which metadata never does",
     }
     assert by_app(report)["Xinclude"].app.label == ""  # XInclude is not processed
@@ -506,8 +507,8 @@ def test_huge_file_is_refused_and_the_rest_scanned(tmp_path: Path) -> None:
     report = scan([tmp_path])
     assert outcomes(report.findings) == {"Huge": "error", "Ok": "pass"}
     assert _problems(report) == {
-        f"{tmp_path}/connectedApps/Huge.connectedApp-meta.xml": f"file is {len(huge):,} bytes; metadata files "
-        "are never near the 5,242,880-byte limit, so it was not read"
+        f"{tmp_path}/connectedApps/Huge.connectedApp-meta.xml": f"file is {len(huge):,} bytes; "
+        "metadata files are never near the 5,242,880-byte limit, so it was not read"
     }
     assert exit_code(report) == 3
 

@@ -122,10 +122,17 @@ def _walk(root: Path, shown: str) -> Iterator[Document | Problem]:
             doc = _read_file(Path(current) / name, file_shown, explicit=False)
             if doc is not None:
                 yield doc
-        while errors:
-            exc = errors.pop()
-            where = _join(shown, os.path.relpath(exc.filename, root)) if exc.filename else shown
-            yield Problem(Origin(where), f"cannot list this folder: {exc.strerror or exc}")
+        yield from _listing_problems(errors, root, shown)
+    # os.walk reports a folder it cannot list without yielding it, so errors met after the last
+    # folder it yields would be lost without this.
+    yield from _listing_problems(errors, root, shown)
+
+
+def _listing_problems(errors: list[OSError], root: Path, shown: str) -> Iterator[Problem]:
+    while errors:
+        exc = errors.pop(0)
+        where = _join(shown, os.path.relpath(exc.filename, root)) if exc.filename else shown
+        yield Problem(Origin(where), f"cannot list this folder: {exc.strerror or exc}")
 
 
 def _read_file(path: Path, shown: str, *, explicit: bool) -> Document | Problem | None:
