@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, by_app, connected_app, eca_part, write
+
 from refreshguard import Finding, Known, Outcome, Report, scan
 
 CA_DIR = FIXTURES / "ca-outcomes"
@@ -73,7 +73,8 @@ def test_fail_points_at_the_flag(ca: dict[str, Finding]) -> None:
     assert f.public_client is False
     assert f.remediation.startswith("Set isSecretRequiredForRefreshToken to true (Setup > App Manager")
     assert f.severity.value == "critical"
-    assert f.risk is not None and f.risk.score == 9.1
+    assert f.risk is not None
+    assert f.risk.score == 9.1
 
 
 def test_explicit_pass(ca: dict[str, Finding]) -> None:
@@ -81,7 +82,8 @@ def test_explicit_pass(ca: dict[str, Finding]) -> None:
     assert f.message == "Refresh tokens can only be redeemed with the consumer secret (explicitly)."
     assert f.app.secret_required_for_refresh.known is Known.EXPLICIT
     assert (f.location.path, f.location.line) == (_ca_path("Warehouse_Feed"), 11)
-    assert f.risk is None and f.severity.value == "none"
+    assert f.risk is None
+    assert f.severity.value == "none"
 
 
 def test_pass_by_default_names_the_default(ca: dict[str, Finding]) -> None:
@@ -106,7 +108,8 @@ def test_full_only_is_not_applicable_with_latent_note(ca: dict[str, Finding]) ->
     assert f.message.startswith("The app has no refresh_token/offline_access scope")
     assert f.reason == "Scopes: Full. The full scope does not include refresh tokens."
     assert (f.location.path, f.location.line) == (_ca_path("Full_Only"), 11)
-    assert len(f.notes) == 1 and f.notes[0].startswith("isSecretRequiredForRefreshToken is false: if")
+    assert len(f.notes) == 1
+    assert f.notes[0].startswith("isSecretRequiredForRefreshToken is false: if")
 
 
 def test_offline_access_counts_as_refresh_scope(ca: dict[str, Finding]) -> None:
@@ -203,7 +206,8 @@ def test_eca_scopes_with_spaces(eca: dict[str, Finding]) -> None:
     scopes = eca["Partner_Portal"].app.scopes
     assert scopes.value == ("Api", "RefreshToken", "OpenID")
     assert scopes.known is Known.EXPLICIT
-    assert scopes.origin is not None and scopes.origin.line == 3
+    assert scopes.origin is not None
+    assert scopes.origin.line == 3
 
 
 def test_eca_fail_points_at_global_file(eca: dict[str, Finding]) -> None:
@@ -211,7 +215,8 @@ def test_eca_fail_points_at_global_file(eca: dict[str, Finding]) -> None:
     assert Path(f.location.path).name == "PartnerPortal_global.ecaGlblOauth-meta.xml"
     assert f.location.line == 12
     assert "External Client App Manager" in f.remediation
-    assert f.risk is not None and f.risk.published_label == "High"
+    assert f.risk is not None
+    assert f.risk.published_label == "High"
 
 
 def test_eca_pass_by_default_when_global_file_lacks_the_flag(eca: dict[str, Finding]) -> None:
