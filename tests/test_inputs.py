@@ -537,15 +537,15 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     )
     locked = folder / "connectedApps" / "Locked.connectedApp-meta.xml"
     locked.chmod(0)
-    if os.access(locked, os.R_OK):  # root ignores the mode bits: make the read fail another way
-        real = Path.read_bytes
+    if os.access(locked, os.R_OK):  # root ignores the mode bits: make the open fail another way
+        real = os.open
 
-        def deny(self: Path) -> bytes:
-            if self.name == locked.name:
-                raise PermissionError(13, "Permission denied", str(self))
-            return real(self)
+        def deny(file: str, *args: int, **kwargs: int) -> int:
+            if os.path.basename(file) == locked.name:
+                raise PermissionError(13, "Permission denied", file)
+            return real(file, *args, **kwargs)
 
-        monkeypatch.setattr(Path, "read_bytes", deny)
+        monkeypatch.setattr(os, "open", deny)
     report = scan([folder])
     assert outcomes(report.findings) == {"Locked": "error", "Ok": "pass"}
     assert _problems(report) == {f"{locked}": "cannot read the file: Permission denied"}
@@ -578,6 +578,23 @@ def test_symlink_loops_terminate_and_read_each_file_once(tmp_path: Path) -> None
     report = scan([folder])
     assert outcomes(report.findings) == {"Ok": "pass"}
     assert report.files_scanned == 1
+
+
+def test_paths_are_shown_as_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(
+        tmp_path,
+        {"Top.connectedApp-meta.xml": PASSING, "force-app/connectedApps/Deep.connectedApp-meta.xml": BILLING},
+    )
+    monkeypatch.chdir(tmp_path)
+    shown = {f.app.name: f.location.path for f in scan(["."]).findings}
+    assert shown == {
+        "Top": "Top.connectedApp-meta.xml",
+        "Deep": "force-app/connectedApps/Deep.connectedApp-meta.xml",
+    }
+    shown = {f.app.name: f.location.path for f in scan(["force-app/"]).findings}
+    assert shown == {"Deep": "force-app/connectedApps/Deep.connectedApp-meta.xml"}
+    shown = {f.app.name: f.location.path for f in scan([tmp_path]).findings}
+    assert shown["Top"] == f"{tmp_path}/Top.connectedApp-meta.xml"
 
 
 def test_same_app_twice_in_two_paths_is_reported_twice(tmp_path: Path) -> None:

@@ -31,8 +31,8 @@ def _permitted(admin: Setting[bool]) -> Setting[PermittedUsers]:
 
 def build_connected_app(root: etree._Element, name: str, origin: Origin) -> App:
     """The app described by ``root`` (a ``ConnectedApp`` element) read from ``origin``."""
-    top = children(root)
-    label = top["label"][0].text if top.get("label") else None
+    label_element = child_element(root, "label")
+    label = (label_element.text or "").strip() if label_element is not None else None
     file_origin = Origin(origin.path, line_of(root), origin.member, origin.component)
     part = Part(CONNECTED_APP, file_origin)
     config = child_element(root, "oauthConfig")

@@ -27,6 +27,8 @@ MAX_ZIP_TOTAL_BYTES = 512 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 """A member that inflates more than this is treated as a zip bomb."""
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -112,14 +114,22 @@ def _walk(root: Path, shown: str) -> Iterator[Document | Problem]:
         errors.append(exc)
 
     errors: list[OSError] = []
-    for current, dirnames, filenames in os.walk(root, onerror=on_error):
+    top = os.fspath(root)
+    prefix = top if top.endswith(os.sep) else top + os.sep
+    for current, dirnames, filenames in os.walk(top, onerror=on_error):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
-        rel = os.path.relpath(current, root)
+        # PERF: names are worked out once per folder with plain string operations; pathlib and
+        # relpath per file were a large share of the walk (bench/bench_scan.py).
+        rel = current[len(prefix) :] if current != top else ""
+        folder_shown = _join(shown, rel) if rel else shown
+        bundle = _bundle_of(_join(folder_shown, "x"))
         for name in sorted(filenames):
-            if split_file_name(name) is None:
+            parsed = split_file_name(name)
+            if parsed is None:
                 continue
-            file_shown = _join(shown, name if rel == "." else os.path.join(rel, name))
-            doc = _read_file(Path(current) / name, file_shown, explicit=False)
+            doc = _read_file(
+                os.path.join(current, name), _join(folder_shown, name), parsed=parsed, bundle=bundle
+            )
             if doc is not None:
                 yield doc
         yield from _listing_problems(errors, root, shown)
@@ -135,25 +145,36 @@ def _listing_problems(errors: list[OSError], root: Path, shown: str) -> Iterator
         yield Problem(Origin(where), f"cannot list this folder: {exc.strerror or exc}")
 
 
-def _read_file(path: Path, shown: str, *, explicit: bool) -> Document | Problem | None:
-    parsed = split_file_name(path.name)
+def _read_file(
+    path: Path | str,
+    shown: str,
+    *,
+    explicit: bool = False,
+    parsed: tuple[str, str] | None = None,
+    bundle: str | None = None,
+) -> Document | Problem | None:
+    if parsed is None:
+        parsed = split_file_name(os.path.basename(path))
     expected = parsed[1] if parsed else None
     origin = Origin(shown)
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            return Problem(origin, "not a regular file", expected)
-        if info.st_size > MAX_FILE_BYTES:
-            return Problem(
-                origin,
-                f"file is {info.st_size:,} bytes; metadata files are never near the "
-                f"{MAX_FILE_BYTES:,}-byte limit, so it was not read",
-                expected,
-            )
-        data = path.read_bytes()
+        # Open first, then check what was opened: one path lookup instead of two, and no race
+        # between the check and the read. O_NONBLOCK keeps a FIFO from blocking the open.
+        with open(os.open(path, _OPEN_FLAGS), "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return Problem(origin, "not a regular file", expected)
+            if info.st_size > MAX_FILE_BYTES:
+                return Problem(
+                    origin,
+                    f"file is {info.st_size:,} bytes; metadata files are never near the "
+                    f"{MAX_FILE_BYTES:,}-byte limit, so it was not read",
+                    expected,
+                )
+            data = fh.read()
     except OSError as exc:
         return Problem(origin, f"cannot read the file: {exc.strerror or exc}", expected)
-    return Document(origin, data, expected if not explicit else None, _bundle_of(shown))
+    return Document(origin, data, expected if not explicit else None, bundle or _bundle_of(shown))
 
 
 def _read_zip(path: Path, shown: str) -> Iterator[Document | Problem]:
@@ -212,8 +233,10 @@ def _read_member(
 
 def _bundle_of(shown: str) -> str:
     """Parent of the type folder: ``a/b/connectedApps/X.connectedApp`` -> ``a/b``."""
-    parts = PurePosixPath(shown.replace(os.sep, "/")).parts
-    return "/".join(parts[:-2]) if len(parts) > 2 else ""
+    # PERF: plain string work (not pathlib): this runs for every folder of a large project.
+    parts = [p for p in shown.replace(os.sep, "/").split("/") if p not in ("", ".")]
+    top = "/" if shown.startswith(("/", os.sep)) else ""
+    return top + "/".join(parts[:-2]) if len(parts) > 2 else ""
 
 
 def _join(shown: str, rel: str) -> str:

@@ -7,8 +7,8 @@ refused: Salesforce metadata never has one, and refusing is simpler than reasoni
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import threading
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -20,7 +20,19 @@ class XmlRejected(ValueError):
     """The document is not safe or not well-formed; the message says why, without content."""
 
 
+_LOCAL = threading.local()
+
+
 def _parser() -> etree.XMLParser:
+    # PERF: building a parser costs about as much as parsing a small metadata file, so each
+    # thread keeps one (lxml parsers are reusable, but not shareable across threads).
+    parser: etree.XMLParser | None = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = _new_parser()
+    return parser
+
+
+def _new_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -83,9 +95,9 @@ def local(tag: object) -> str:
     return tag.rpartition("}")[2]
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One child element: its text (stripped) and line."""
+class Field(NamedTuple):
+    """One child element: its text (stripped) and line. A named tuple, not a dataclass: one is
+    made for every element of every file, and tuples are the cheapest immutable records."""
 
     text: str
     """Element text with surrounding white space removed."""
@@ -95,11 +107,21 @@ class Field:
 
 def children(parent: etree._Element) -> dict[str, list[Field]]:
     """Map local name -> every child element of that name, in document order."""
+    # PERF: written out without helper calls; it runs for every element of every file.
     out: dict[str, list[Field]] = {}
     for child in parent:
-        name = local(child.tag)
-        if name:
-            out.setdefault(name, []).append(Field((child.text or "").strip(), line_of(child)))
+        tag: object = child.tag
+        if not isinstance(tag, str):  # comments and processing instructions
+            continue
+        text = child.text
+        line: object = child.sourceline
+        field = Field(text.strip() if text else "", line if isinstance(line, int) else None)
+        name = tag[tag.rfind("}") + 1 :]
+        found = out.get(name)
+        if found is None:
+            out[name] = [field]
+        else:
+            found.append(field)
     return out
 
 
