@@ -88,8 +88,8 @@ def test_broken_sfdx_project_json_is_reported_and_the_folder_walked() -> None:
     report = scan([root])
     assert outcomes(report.findings) == {"Still_Found": "fail"}
     assert _problems(report) == {
-        f"{root}/sfdx-project.json": "cannot use its packageDirectories (JSONDecodeError); "
-        "the whole folder is walked"
+        f"{root}/sfdx-project.json": "cannot use its packageDirectories (not valid JSON: Expecting value "
+        "at line 4, column 3); the whole folder is walked"
     }
 
 
@@ -101,10 +101,26 @@ def test_broken_sfdx_project_json_is_reported_and_the_folder_walked() -> None:
             '{"packageDirectories": [{"path": "../outside"}]}',
             "package directory '../outside' is outside the project",
         ),
-        ('{"name": "no dirs"}', "cannot use its packageDirectories (KeyError); the whole folder is walked"),
+        (
+            '{"name": "no dirs"}',
+            "cannot use its packageDirectories (no 'packageDirectories' key); the whole folder is walked",
+        ),
+        (
+            '{"packageDirectories": [{"dir": "x"}]}',
+            "cannot use its packageDirectories (no 'path' key); the whole folder is walked",
+        ),
+        (
+            '{"packageDirectories": "force-app"}',
+            "cannot use its packageDirectories (packageDirectories must be a list of objects with a 'path'); "
+            "the whole folder is walked",
+        ),
+        (
+            b'{"name": "caf\xe9"}',
+            "cannot use its packageDirectories (it is not UTF-8 text); the whole folder is walked",
+        ),
     ],
 )
-def test_unusable_package_directories(tmp_path: Path, project: str, message: str) -> None:
+def test_unusable_package_directories(tmp_path: Path, project: str | bytes, message: str) -> None:
     (tmp_path / "outside").mkdir()
     root = write(
         tmp_path / "proj",

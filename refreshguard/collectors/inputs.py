@@ -91,7 +91,7 @@ def _package_directories(root: Path, shown: str) -> tuple[list[tuple[Path, str]]
         entries = config["packageDirectories"]
         paths = [str(entry["path"]) for entry in entries]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        note = f"cannot use its packageDirectories ({type(exc).__name__}); the whole folder is walked"
+        note = f"cannot use its packageDirectories ({_why_unusable(exc)}); the whole folder is walked"
         return [(root, shown)], [Problem(where, note)]
     dirs: list[tuple[Path, str]] = []
     problems: list[Problem] = []
@@ -107,6 +107,19 @@ def _package_directories(root: Path, shown: str) -> tuple[list[tuple[Path, str]]
     if not dirs:
         return [(root, shown)], problems
     return dirs, problems
+
+
+def _why_unusable(exc: Exception) -> str:
+    """Say precisely what is wrong with sfdx-project.json (json's messages quote no content)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+    if isinstance(exc, OSError):
+        return f"cannot read it: {exc.strerror or exc}"
+    if isinstance(exc, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    if isinstance(exc, KeyError):
+        return f"no {exc.args[0]!r} key"
+    return "packageDirectories must be a list of objects with a 'path'"
 
 
 def _walk(root: Path, shown: str) -> Iterator[Document | Problem]:
