@@ -156,3 +156,24 @@ def test_secret_inside_unknown_element_and_attribute_is_clean(tmp_path: Path) ->
     assert [f.outcome.value for f in report.findings] == ["error"]
     _assert_clean(terminal.render(report, verbose=True))
     _assert_clean(json_report.render(report))
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("https://user:CANARYPW@host.example.com/cb", "https://host.example.com/cb"),
+        ("https://user:CANARY/PW@host.example.com/cb", "https://host.example.com/cb"),
+        ("https://user:CANARY?PW@host.example.com/cb", "https://host.example.com/cb"),
+        ("https://user:CANARY#PW@host.example.com/cb", "https://host.example.com/cb"),
+        ("https://CANARY@PW@host.example.com/cb", "https://host.example.com/cb"),
+        ("user:CANARYPW@host.example.com/cb", "host.example.com/cb"),
+        ("//user:CANARYPW@host.example.com/cb", "host.example.com/cb"),
+        ("myapp://user:CANARYPW@callback", "myapp://callback"),
+        ("https://host.example.com/cb?code=CANARYCODE#state=CANARYSTATE", "https://host.example.com/cb"),
+        ("http://localhost:1717/OauthRedirect", "http://localhost:1717/OauthRedirect"),
+    ],
+)
+def test_callback_url_credentials_are_dropped(written: str, kept: str) -> None:
+    from refreshguard.collectors.values import to_urls
+
+    assert to_urls(written) == (kept,)

@@ -150,12 +150,16 @@ def to_urls(text: str) -> tuple[str, ...] | None:
 
 
 def _clean_url(url: str) -> str:
-    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
-    url = url[:cut]
+    # A password written into a URL may itself hold "/", "?", "#" or ":", so nothing before the
+    # last "@" is kept, whatever the URL looks like; only then are the query and fragment cut.
+    # An "@" in a path or query therefore shortens the URL shown, which is the safe side.
     scheme, sep, rest = url.partition("://")
-    if sep and "@" in rest.split("/", 1)[0]:
-        rest = rest.split("@", 1)[1]
-    return f"{scheme}{sep}{rest}"
+    if not sep:
+        scheme, rest = "", url
+    if "@" in rest:
+        rest = rest.rsplit("@", 1)[1]
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    return f"{scheme}{sep}{rest[:cut]}"
 
 
 def present(text: str) -> bool | None:
