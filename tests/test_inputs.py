@@ -613,6 +613,26 @@ def test_paths_are_shown_as_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert shown["Top"] == f"{tmp_path}/Top.connectedApp-meta.xml"
 
 
+def test_overlapping_paths_read_each_file_once(tmp_path: Path) -> None:
+    eca = FIXTURES / "eca-outcomes"
+    alone = scan([eca])
+    overlapping = scan([eca, eca / "force-app", eca, eca / "force-app/main/default/extlClntAppPolicies"])
+    # Reading the files twice used to split every ECA into one partial app per file, which
+    # turned the switched-off Retired_App into a "fail".
+    assert outcomes(overlapping.findings) == outcomes(alone.findings)
+    assert len(overlapping.findings) == len(alone.findings) == 7
+    assert overlapping.files_scanned == alone.files_scanned == 30
+    archive = _zip_folder(MDAPI, tmp_path / "retrieve.zip")
+    twice = scan([archive, archive, MDAPI / "unpackaged/connectedApps/Legacy_ETL.connectedApp", MDAPI])
+    # The zip is read once; the folder holds other copies of the same apps, so they count again.
+    assert sorted((f.app.name, f.location.path == str(archive)) for f in twice.findings) == [
+        ("Legacy_ETL", False),
+        ("Legacy_ETL", True),
+        ("Order_Api", False),
+        ("Order_Api", True),
+    ]
+
+
 def test_same_app_twice_in_two_paths_is_reported_twice(tmp_path: Path) -> None:
     a = write(tmp_path / "a", {"connectedApps/Twin.connectedApp-meta.xml": PASSING})
     b = write(tmp_path / "b", {"connectedApps/Twin.connectedApp-meta.xml": BILLING})

@@ -62,12 +62,17 @@ def _collect(paths: Iterable[str | Path], progress: ProgressCallback | None) -> 
     eca_files: list[EcaFile] = []
     problems: list[Problem] = []
     count = 0
+    seen: set[tuple[int, int, str | None]] = set()
     for given in paths:
         shown = str(given)
         for item in iter_documents(Path(given), shown):
             if isinstance(item, Problem):
                 problems.append(item)
                 continue
+            if item.identity is not None:
+                if item.identity in seen:
+                    continue  # the same file reached through two of the given paths
+                seen.add(item.identity)
             count += 1
             if progress is not None:
                 progress(count)

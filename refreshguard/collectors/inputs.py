@@ -9,7 +9,7 @@ import os
 import stat
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from refreshguard.collectors.metadata_types import split_file_name
@@ -44,6 +44,9 @@ class Document:
     bundle: str
     """The folder the metadata tree starts at (parent of the type folder), used to keep apart
     copies of the same app that live in different trees."""
+    identity: tuple[int, int, str | None] | None = None
+    """Device, inode and zip member: the same file reached twice (overlapping paths on the
+    command line, a file inside a folder also given) has the same identity and is read once."""
 
 
 def iter_documents(path: Path, shown: str) -> Iterator[Document | Problem]:
@@ -187,11 +190,18 @@ def _read_file(
             data = fh.read()
     except OSError as exc:
         return Problem(origin, f"cannot read the file: {exc.strerror or exc}", expected)
-    return Document(origin, data, expected if not explicit else None, bundle or _bundle_of(shown))
+    return Document(
+        origin,
+        data,
+        expected if not explicit else None,
+        bundle or _bundle_of(shown),
+        (info.st_dev, info.st_ino, None),
+    )
 
 
 def _read_zip(path: Path, shown: str) -> Iterator[Document | Problem]:
     try:
+        zip_info = os.stat(path)
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
         yield Problem(Origin(shown), f"cannot open the zip: {exc}")
@@ -213,6 +223,8 @@ def _read_zip(path: Path, shown: str) -> Iterator[Document | Problem]:
                 continue
             origin = Origin(shown, member=info.filename)
             item = _read_member(archive, info, origin, parsed[1], budget)
+            if isinstance(item, Document):
+                item = replace(item, identity=(zip_info.st_dev, zip_info.st_ino, info.filename))
             if isinstance(item, Document):
                 budget -= len(item.data)
             yield item
