@@ -287,3 +287,41 @@ def test_cli_fail_on_unknown(tmp_path: Path) -> None:
     assert main(["scan", "--fail-on-unknown", str(root)]) == 1
     cfg = _config(tmp_path, "fail_on_unknown = true\n")
     assert main(["scan", "--config", str(cfg), str(root)]) == 1
+
+
+def test_cli_expired_ignore_warns_in_terminal_and_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _tree(tmp_path, "Billing_Sync")
+    (root / "refreshguard.toml").write_text(_ignore(reason='"temporary"', expires="2020-01-31"), "utf-8")
+    assert main(["scan", "--color", "never", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert (
+        f"warning: {root / 'refreshguard.toml'}#ignore[1]: ignore of 'Billing_Sync' expired on 2020-01-31; "
+        "its findings are reported again" in out
+    )
+    assert "(suppressed)" not in out
+    assert main(["scan", "--format", "json", str(root)]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["warnings"]) == 1
+    assert data["summary"]["suppressed"] == 0
+
+
+def test_terminal_shows_every_risk_factor(capsys: pytest.CaptureFixture[str]) -> None:
+    root = FIXTURES / "ca-outcomes/force-app/main/default/connectedApps/Billing_Sync.connectedApp-meta.xml"
+    assert main(["scan", "--color", "never", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "Risk: 9.1 critical (published: Critical 9.0-10.0) CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N"
+        in out
+    )
+    for line in (
+        "? Refresh token rotation: unknown",
+        "+ Refresh token policy: valid until revoked",
+        "+ IP relaxation: relaxed",
+        "+ Permitted users: all users may self-authorize",
+        "+ Scopes: Api, RefreshToken",
+        "= Public client: no",
+        "? Token usage: unknown (offline scan)",
+    ):
+        assert line in out
