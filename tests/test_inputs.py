@@ -7,6 +7,7 @@ import io
 import os
 import shutil
 import struct
+import threading
 import zipfile
 from pathlib import Path
 
@@ -541,6 +542,20 @@ def test_fifo_and_dangling_symlink(tmp_path: Path) -> None:
         f"{folder}/Pipe.connectedApp-meta.xml": "not a regular file",
     }
     assert exit_code(report) == 3
+
+
+def test_fifo_named_on_the_command_line_does_not_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "Pipe.connectedApp-meta.xml"
+    os.mkfifo(fifo)
+    result: list[Report] = []
+    worker = threading.Thread(target=lambda: result.append(scan([fifo])), daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    if worker.is_alive():  # unblock the reader so the test process can end
+        with open(fifo, "wb"):
+            pass
+        pytest.fail("scanning a FIFO blocked")
+    assert _problems(result[0]) == {str(fifo): "not a regular file"}
 
 
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

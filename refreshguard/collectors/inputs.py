@@ -58,7 +58,7 @@ def iter_documents(path: Path, shown: str) -> Iterator[Document | Problem]:
         return
     if stat.S_ISDIR(mode):
         yield from _walk_project(path, shown)
-    elif _is_zip(path):
+    elif stat.S_ISREG(mode) and _is_zip(path):  # peeking into a FIFO would block
         yield from _read_zip(path, shown)
     else:
         doc = _read_file(path, shown, explicit=True)
