@@ -138,6 +138,36 @@ def test_no_refresh_scope_is_not_applicable(tmp_path: Path, scopes: str) -> None
     assert f.outcome is Outcome.NOT_APPLICABLE
 
 
+def test_placeholder_scopes_are_not_taken_as_no_refresh_scope(tmp_path: Path) -> None:
+    # A templated scope list may well hold RefreshToken once filled in: the flag decides.
+    oauth = (
+        "<isSecretRequiredForRefreshToken>false</isSecretRequiredForRefreshToken><scopes>{{SCOPES}}</scopes>"
+    )
+    write(
+        tmp_path,
+        {
+            "connectedApps/Templated_Scopes.connectedApp-meta.xml": connected_app(oauth),
+            "g/T.ecaGlblOauth-meta.xml": eca_part(
+                "ExtlClntAppGlobalOauthSettings",
+                "Templated_Eca_Scopes",
+                "<isSecretRequiredForRefreshToken>false</isSecretRequiredForRefreshToken>",
+            ),
+            "o/T.ecaOauth-meta.xml": eca_part(
+                "ExtlClntAppOauthSettings",
+                "Templated_Eca_Scopes",
+                "<commaSeparatedOauthScopes>Api, ${EXTRA_SCOPES}</commaSeparatedOauthScopes>",
+            ),
+        },
+    )
+    report = by_app(scan([tmp_path]))
+    for name in ("Templated_Scopes", "Templated_Eca_Scopes"):
+        f = report[name]
+        assert f.outcome is Outcome.FAIL
+        assert (f.app.scopes.known, f.app.scopes.value) == (Known.INVALID, None)
+        assert f.risk is not None
+        assert [x.value for x in f.risk.factors if x.id == "scopes"] == ["unknown"]
+
+
 def test_placeholder_is_an_error(ca: dict[str, Finding], eca: dict[str, Finding]) -> None:
     for f, line in ((ca["Templated"], 10), (eca["Templated_Eca"], 12)):
         assert f.outcome is Outcome.ERROR

@@ -133,14 +133,25 @@ def eca_refresh_policy(fields: Fields, file_origin: Origin) -> Setting[RefreshPo
     return Setting(RefreshPolicy(kind, int(amount), unit_name), Known.EXPLICIT, where, element)
 
 
+_SCOPE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]*")
+
+
+def scopes_are_names(scopes: tuple[str, ...]) -> bool:
+    """False when a scope is not a plain name (a template placeholder such as ``{{SCOPES}}``):
+    then the real scopes are unknown, and "no refresh scope" must not be concluded."""
+    return all(_SCOPE_NAME.fullmatch(scope) for scope in scopes)
+
+
 def to_scopes_list(items: list[Field]) -> tuple[str, ...]:
     """Connected App ``<scopes>`` elements."""
     return tuple(item.text for item in items if item.text)
 
 
 def to_scopes_csv(text: str) -> tuple[str, ...] | None:
-    """ECA ``commaSeparatedOauthScopes``: comma-separated, spaces allowed."""
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+    """ECA ``commaSeparatedOauthScopes``: comma-separated, spaces allowed; None when a part is
+    not a scope name."""
+    scopes = tuple(part.strip() for part in text.split(",") if part.strip())
+    return scopes if scopes_are_names(scopes) else None
 
 
 def to_urls(text: str) -> tuple[str, ...] | None:
