@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, NS, check_report, write
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from refreshguard import Report, scan
 from refreshguard.cli import main
@@ -169,6 +171,7 @@ def test_secret_inside_unknown_element_and_attribute_is_clean(tmp_path: Path) ->
         ("user:CANARYPW@host.example.com/cb", "host.example.com/cb"),
         ("//user:CANARYPW@host.example.com/cb", "host.example.com/cb"),
         ("myapp://user:CANARYPW@callback", "myapp://callback"),
+        ("user:CANARY://PW@host.example.com/cb", "host.example.com/cb"),
         ("https://host.example.com/cb?code=CANARYCODE#state=CANARYSTATE", "https://host.example.com/cb"),
         ("http://localhost:1717/OauthRedirect", "http://localhost:1717/OauthRedirect"),
     ],
@@ -177,3 +180,28 @@ def test_callback_url_credentials_are_dropped(written: str, kept: str) -> None:
     from refreshguard.collectors.values import to_urls
 
     assert to_urls(written) == (kept,)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scheme=st.sampled_from(["https://", "http://", "myapp://", "//", ""]),
+    user=st.text(
+        alphabet=st.characters(blacklist_characters=",\r\n", blacklist_categories=("Cs",)), max_size=12
+    ),
+    password=st.text(
+        alphabet=st.characters(blacklist_characters=",\r\n", blacklist_categories=("Cs",)), max_size=12
+    ),
+    host=st.from_regex(r"[a-z][a-z0-9-]{0,10}\.example\.com", fullmatch=True),
+    path=st.from_regex(r"(/[a-z0-9]{1,8}){0,3}", fullmatch=True),
+)
+def test_no_callback_url_keeps_its_user_info(
+    scheme: str, user: str, password: str, host: str, path: str
+) -> None:
+    # Commas and line breaks separate callback URLs in metadata, so a password holding one
+    # cannot be told from two URLs; every other character is covered.
+    from refreshguard.collectors.values import to_urls
+
+    secret = f"CANARY{password}"
+    urls = to_urls(f"{scheme}{user}:{secret}@{host}{path}")
+    kept_scheme = scheme if scheme.endswith("://") else ""
+    assert urls == (f"{kept_scheme}{host}{path}",)

@@ -160,13 +160,16 @@ def to_urls(text: str) -> tuple[str, ...] | None:
     return tuple(_clean_url(p.strip()) for p in re.split(r"[\r\n,]+", text) if p.strip())
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+
+
 def _clean_url(url: str) -> str:
     # A password written into a URL may itself hold "/", "?", "#" or ":", so nothing before the
     # last "@" is kept, whatever the URL looks like; only then are the query and fragment cut.
     # An "@" in a path or query therefore shortens the URL shown, which is the safe side.
     scheme, sep, rest = url.partition("://")
-    if not sep:
-        scheme, rest = "", url
+    if not sep or not _SCHEME.fullmatch(scheme):  # "user:pw://x@host" has no scheme
+        scheme, sep, rest = "", "", url
     if "@" in rest:
         rest = rest.rsplit("@", 1)[1]
     cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
