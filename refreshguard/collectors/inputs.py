@@ -139,13 +139,13 @@ def _walk(root: Path, shown: str) -> Iterator[Document | Problem]:
         rel = current[len(prefix) :] if current != top else ""
         folder_shown = _join(shown, rel) if rel else shown
         bundle = _bundle_of(_join(folder_shown, "x"))
+        real_dir = current if current.endswith(os.sep) else current + os.sep
+        shown_dir = _join(folder_shown, "")
         for name in sorted(filenames):
             parsed = split_file_name(name)
             if parsed is None:
                 continue
-            doc = _read_file(
-                os.path.join(current, name), _join(folder_shown, name), parsed=parsed, bundle=bundle
-            )
+            doc = _read_file(real_dir + name, shown_dir + name, parsed=parsed, bundle=bundle)
             if doc is not None:
                 yield doc
         yield from _listing_problems(errors, root, shown)
