@@ -157,7 +157,20 @@ def to_scopes_csv(text: str) -> tuple[str, ...] | None:
 def to_urls(text: str) -> tuple[str, ...] | None:
     """Callback URLs: one per line, sometimes comma-separated. Query strings, fragments and user
     info are dropped: they are never needed and could hold credentials."""
-    return tuple(_clean_url(p.strip()) for p in re.split(r"[\r\n,]+", text) if p.strip())
+    pieces: list[str] = []
+    start = 0  # the last piece that begins a URL
+    for piece in (p.strip() for p in re.split(r"[\r\n,]+", text)):
+        if not piece:
+            continue
+        if pieces and "@" in piece and "://" not in piece:
+            # "https://user:pa,ss@host": the separators were part of a password, so everything
+            # since the last URL start is one URL.
+            pieces[start:] = [",".join([*pieces[start:], piece])]
+        else:
+            if "://" in piece:
+                start = len(pieces)
+            pieces.append(piece)
+    return tuple(_clean_url(p) for p in pieces)
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
