@@ -371,3 +371,43 @@ def test_every_setting_knows_file_line_and_how_known(ca: dict[str, Finding]) -> 
         "users": ("explicit", 8, path),
         "callbacks": ("explicit", 6, path),
     }
+
+
+def test_every_eca_setting_knows_its_file_and_line(eca: dict[str, Finding]) -> None:
+    app = eca["Partner_Portal"].app
+    got = {
+        name: (
+            s.known.value,
+            Path(s.origin.path).name if s.origin else None,
+            s.origin.line if s.origin else None,
+        )
+        for name, s in {
+            "enabled": app.oauth_enabled,
+            "flag": app.secret_required_for_refresh,
+            "scopes": app.scopes,
+            "optional": app.consumer_secret_optional,
+            "pkce": app.pkce_required,
+            "rotation": app.rotation_enabled,
+            "codecred": app.code_credential_flow,
+            "policy": app.refresh_policy,
+            "ip": app.ip_relaxation,
+            "users": app.permitted_users,
+            "callbacks": app.callback_urls,
+            "idle": app.idle_ttl_enforced,
+        }.items()
+    }
+    glbl = "PartnerPortal_global.ecaGlblOauth-meta.xml"
+    assert got == {
+        "enabled": ("explicit", "pp_plcy.ecaPlcy-meta.xml", 2),
+        "flag": ("explicit", glbl, 12),
+        "scopes": ("explicit", "pp_scopes.ecaOauth-meta.xml", 3),
+        "optional": ("explicit", glbl, 8),
+        "pkce": ("explicit", glbl, 10),
+        "rotation": ("explicit", glbl, 11),
+        "codecred": ("explicit", glbl, 7),
+        "policy": ("explicit", "pp_policy.ecaOauthPlcy-meta.xml", 7),
+        "ip": ("explicit", "pp_policy.ecaOauthPlcy-meta.xml", 4),
+        "users": ("explicit", "pp_policy.ecaOauthPlcy-meta.xml", 6),
+        "callbacks": ("explicit", glbl, 3),
+        "idle": ("unknown", glbl, 2),
+    }
