@@ -86,6 +86,19 @@ def test_schema_rejects_unknown_keys_and_bad_enums() -> None:
             assert_valid_json_report(json.dumps(bad))
 
 
+def test_schema_accepts_the_additive_baseline_fields() -> None:
+    # Baselines (another branch) add summary.baselined, summary.baseline and finding.baselined;
+    # additive fields keep schema version 1, so both shapes must validate, with the right types.
+    data = check_report(scan([FIXTURES / "ca-outcomes"]))
+    data["summary"].update({"baselined": 1, "baseline": ".refreshguard-baseline.json"})
+    for f in data["findings"]:
+        f["baselined"] = f["outcome"] == "fail"
+    assert_valid_json_report(json.dumps(data))
+    data["findings"][0]["baselined"] = "yes"
+    with pytest.raises(AssertionError):
+        assert_valid_json_report(json.dumps(data))
+
+
 def test_wheel_ships_the_schema(tmp_path: Path) -> None:
     builder = WheelBuilder(str(REPO))
     built = list(builder.build(directory=str(tmp_path), versions=["standard"]))
