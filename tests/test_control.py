@@ -9,6 +9,7 @@ import pytest
 from conftest import FIXTURES, by_app, connected_app, eca_part, write
 
 from refreshguard import Finding, Known, Outcome, Report, scan
+from refreshguard.controls.public_client import public_client_reasons
 
 CA_DIR = FIXTURES / "ca-outcomes"
 CA_FILES = "force-app/main/default/connectedApps"
@@ -178,21 +179,20 @@ def test_placeholder_is_an_error(ca: dict[str, Finding], eca: dict[str, Finding]
 
 
 @pytest.mark.parametrize(
-    ("app", "reason"),
+    ("app", "signal"),
     [
-        ("Field_App_Optional", "the consumer secret is optional for the web-server flow"),
-        ("Dev_CLI", "a callback URL is on the loopback address (a CLI or desktop tool)"),
-        ("Mobile_Scheme", "a callback URL uses the custom scheme myapp:// (a mobile or desktop app)"),
-        (
-            "Desktop_Success",
-            "a callback URL is Salesforce's user-agent success page (a desktop or mobile app)",
-        ),
+        ("Field_App_Optional", "consumer secret is optional"),
+        ("Dev_CLI", "loopback"),
+        ("Mobile_Scheme", "myapp://"),
+        ("Desktop_Success", "success page"),
     ],
 )
-def test_public_clients_fail_with_special_remediation(ca: dict[str, Finding], app: str, reason: str) -> None:
+def test_public_clients_fail_with_special_remediation(ca: dict[str, Finding], app: str, signal: str) -> None:
     f = ca[app]
     assert f.outcome is Outcome.FAIL
     assert f.public_client is True
+    (reason,) = public_client_reasons(f.app)  # exactly one signal in each fixture
+    assert signal in reason
     assert f.remediation.startswith("Requiring the secret will break token refresh for this app")
     assert reason in f.remediation
     assert f.risk is not None

@@ -252,7 +252,7 @@ def test_example_b_from_a_real_file(tmp_path: Any) -> None:
     factors = {x.id: (x.value, x.origin.line if x.origin else None) for x in f.risk.factors}
     assert factors == {
         "rotation": ("enabled", 10),
-        "refresh-policy": ("expires after 1 days", 17),
+        "refresh-policy": (RefreshPolicy(RefreshPolicyKind.LIFETIME, 1, "days").describe(), 17),
         "ip-relaxation": ("enforced", 16),
         "permitted-users": ("admin-approved", 8),
         "scopes": ("Api, RefreshToken", 12),
