@@ -11,6 +11,8 @@ The model (docs/risk-model.md has worked examples):
 
 from __future__ import annotations
 
+import functools
+
 from refreshguard.controls._control import PublishedRating
 from refreshguard.controls.public_client import public_client_reasons
 from refreshguard.findings import Effect, Risk, RiskFactor, Severity
@@ -72,7 +74,9 @@ def assess(app: App, rating: PublishedRating) -> Risk:
 _ORDER = ("E", "MAV", "MAC", "MPR", "MC", "MI", "MA")
 
 
+@functools.lru_cache(maxsize=512)
 def _scores(vector: str) -> tuple[float, float]:
+    # PERF: a scan sees few distinct vectors; the cvss library parses and scores each once.
     from cvss import CVSS3  # imported here: keeps `refreshguard --version` fast
 
     calc = CVSS3(vector)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from refreshguard._version import __version__
 from refreshguard.collectors import Collection, ProgressCallback, collect_paths
-from refreshguard.collectors.metadata_types import ECA_TYPES
+from refreshguard.collectors.metadata_types import ECA_TYPES, split_file_name
 from refreshguard.config import Config, FailOn
 from refreshguard.controls import CONTROLS, Control
 from refreshguard.errors import CollectionError
@@ -104,7 +104,12 @@ def _problem_findings(problem: Problem, controls: Sequence[Control]) -> list[Fin
     if problem.metadata_type is None:
         return []
     kind = AppKind.EXTERNAL_CLIENT_APP if problem.metadata_type in ECA_TYPES else AppKind.CONNECTED_APP
-    name = problem.app_name or problem.origin.display()
+    # Files that could not even be read (too large, not a regular file, unsafe zip member) carry
+    # no guessed name; their file name still says which app they are.
+    guessed = split_file_name(
+        (problem.origin.member or problem.origin.path).replace("\\", "/").rsplit("/", 1)[-1]
+    )
+    name = problem.app_name or (guessed[0] if guessed else problem.origin.display())
     app = placeholder_app(kind, name, problem)
     return [
         Finding(

@@ -31,8 +31,8 @@ def _permitted(admin: Setting[bool]) -> Setting[PermittedUsers]:
 
 def build_connected_app(root: etree._Element, name: str, origin: Origin) -> App:
     """The app described by ``root`` (a ``ConnectedApp`` element) read from ``origin``."""
-    top = children(root)
-    label = top["label"][0].text if top.get("label") else None
+    label_element = child_element(root, "label")
+    label = (label_element.text or "").strip() if label_element is not None else None
     file_origin = Origin(origin.path, line_of(root), origin.member, origin.component)
     part = Part(CONNECTED_APP, file_origin)
     config = child_element(root, "oauthConfig")
@@ -65,9 +65,11 @@ def build_connected_app(root: etree._Element, name: str, origin: Origin) -> App:
         return v.read(cfg, field, origin, v.to_bool, default, f"oauthConfig/{field}", line)
 
     scope_fields = cfg.get("scopes", [])
+    scope_names = v.to_scopes_list(scope_fields)
+    valid = v.scopes_are_names(scope_names)
     scopes = Setting(
-        v.to_scopes_list(scope_fields),
-        Known.EXPLICIT if scope_fields else Known.DEFAULT,
+        scope_names if valid else None,
+        (Known.EXPLICIT if valid else Known.INVALID) if scope_fields else Known.DEFAULT,
         Origin(origin.path, scope_fields[0].line if scope_fields else line, origin.member),
         "oauthConfig/scopes",
     )

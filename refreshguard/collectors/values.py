@@ -133,29 +133,60 @@ def eca_refresh_policy(fields: Fields, file_origin: Origin) -> Setting[RefreshPo
     return Setting(RefreshPolicy(kind, int(amount), unit_name), Known.EXPLICIT, where, element)
 
 
+_SCOPE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]*")
+
+
+def scopes_are_names(scopes: tuple[str, ...]) -> bool:
+    """False when a scope is not a plain name (a template placeholder such as ``{{SCOPES}}``):
+    then the real scopes are unknown, and "no refresh scope" must not be concluded."""
+    return all(_SCOPE_NAME.fullmatch(scope) for scope in scopes)
+
+
 def to_scopes_list(items: list[Field]) -> tuple[str, ...]:
     """Connected App ``<scopes>`` elements."""
     return tuple(item.text for item in items if item.text)
 
 
 def to_scopes_csv(text: str) -> tuple[str, ...] | None:
-    """ECA ``commaSeparatedOauthScopes``: comma-separated, spaces allowed."""
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+    """ECA ``commaSeparatedOauthScopes``: comma-separated, spaces allowed; None when a part is
+    not a scope name."""
+    scopes = tuple(part.strip() for part in text.split(",") if part.strip())
+    return scopes if scopes_are_names(scopes) else None
 
 
 def to_urls(text: str) -> tuple[str, ...] | None:
     """Callback URLs: one per line, sometimes comma-separated. Query strings, fragments and user
     info are dropped: they are never needed and could hold credentials."""
-    return tuple(_clean_url(p.strip()) for p in re.split(r"[\r\n,]+", text) if p.strip())
+    pieces: list[str] = []
+    start = 0  # the last piece that begins a URL
+    for piece in (p.strip() for p in re.split(r"[\r\n,]+", text)):
+        if not piece:
+            continue
+        if pieces and "@" in piece and "://" not in piece:
+            # "https://user:pa,ss@host": the separators were part of a password, so everything
+            # since the last URL start is one URL.
+            pieces[start:] = [",".join([*pieces[start:], piece])]
+        else:
+            if "://" in piece:
+                start = len(pieces)
+            pieces.append(piece)
+    return tuple(_clean_url(p) for p in pieces)
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
 
 def _clean_url(url: str) -> str:
-    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
-    url = url[:cut]
+    # A password written into a URL may itself hold "/", "?", "#" or ":", so nothing before the
+    # last "@" is kept, whatever the URL looks like; only then are the query and fragment cut.
+    # An "@" in a path or query therefore shortens the URL shown, which is the safe side.
     scheme, sep, rest = url.partition("://")
-    if sep and "@" in rest.split("/", 1)[0]:
-        rest = rest.split("@", 1)[1]
-    return f"{scheme}{sep}{rest}"
+    if not sep or not _SCHEME.fullmatch(scheme):  # "user:pw://x@host" has no scheme
+        scheme, sep, rest = "", "", url
+    if "@" in rest:
+        rest = rest.rsplit("@", 1)[1]
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    return f"{scheme}{sep}{rest[:cut]}"
 
 
 def present(text: str) -> bool | None:

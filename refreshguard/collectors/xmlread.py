@@ -7,8 +7,8 @@ refused: Salesforce metadata never has one, and refusing is simpler than reasoni
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import threading
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -20,7 +20,19 @@ class XmlRejected(ValueError):
     """The document is not safe or not well-formed; the message says why, without content."""
 
 
+_LOCAL = threading.local()
+
+
 def _parser() -> etree.XMLParser:
+    # PERF: building a parser costs about as much as parsing a small metadata file, so each
+    # thread keeps one (lxml parsers are reusable, but not shareable across threads).
+    parser: etree.XMLParser | None = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = _new_parser()
+    return parser
+
+
+def _new_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -51,12 +63,23 @@ def parse(data: bytes) -> etree._Element:
     return root
 
 
+_ERROR_KINDS: dict[int, str] = {
+    code: name.removeprefix("ERR_").lower().replace("_", " ")
+    for name, code in vars(etree.ErrorTypes).items()
+    if name.startswith("ERR_") and isinstance(code, int)
+}
+
+
 def _syntax_message(exc: etree.XMLSyntaxError) -> str:
-    # NOTE: libxml2 messages name tags and positions, never element text, so they cannot leak a
-    # secret; the position is kept because it tells the user where to look.
-    msg = str(exc.msg or exc).strip()
-    line = exc.position[0] if exc.position else None
-    return f"{msg} (line {line})" if line and f"line {line}" not in msg else msg
+    # NOTE: libxml2's own messages quote tag, attribute and entity names and sometimes raw bytes
+    # of the document, and a malformed file can have a secret exactly there. Only the error's
+    # kind (a fixed libxml2 code name) and its position are kept.
+    code: object = getattr(exc, "code", None)  # set by lxml; missing from lxml-stubs
+    kind = _ERROR_KINDS.get(code, "syntax error") if isinstance(code, int) else "syntax error"
+    if not exc.position:
+        return kind
+    line, column = exc.position
+    return f"{kind} (line {line}, column {column})"
 
 
 def line_of(element: etree._Element) -> int | None:
@@ -72,9 +95,9 @@ def local(tag: object) -> str:
     return tag.rpartition("}")[2]
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One child element: its text (stripped) and line."""
+class Field(NamedTuple):
+    """One child element: its text (stripped) and line. A named tuple, not a dataclass: one is
+    made for every element of every file, and tuples are the cheapest immutable records."""
 
     text: str
     """Element text with surrounding white space removed."""
@@ -84,11 +107,21 @@ class Field:
 
 def children(parent: etree._Element) -> dict[str, list[Field]]:
     """Map local name -> every child element of that name, in document order."""
+    # PERF: written out without helper calls; it runs for every element of every file.
     out: dict[str, list[Field]] = {}
     for child in parent:
-        name = local(child.tag)
-        if name:
-            out.setdefault(name, []).append(Field((child.text or "").strip(), line_of(child)))
+        tag: object = child.tag
+        if not isinstance(tag, str):  # comments and processing instructions
+            continue
+        text = child.text
+        line: object = child.sourceline
+        field = Field(text.strip() if text else "", line if isinstance(line, int) else None)
+        name = tag[tag.rfind("}") + 1 :]
+        found = out.get(name)
+        if found is None:
+            out[name] = [field]
+        else:
+            found.append(field)
     return out
 
 
