@@ -5,14 +5,22 @@ BIN := $(VENV)/bin
 
 .PHONY: example test dev lint reformat bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/bin/python:
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+
+# The tool alone (runtime dependencies only), for `make example`.
+$(VENV)/.installed-run: pyproject.toml $(VENV)/bin/python
+	$(PY) -m pip install -q --disable-pip-version-check -e .
 	touch $@
+
+# The tool with its test, lint and live-org dependencies.
+$(VENV)/.installed: pyproject.toml $(VENV)/bin/python
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
 
 dev: $(VENV)/.installed
 
-example: dev
+example: $(VENV)/.installed-run
 	@$(BIN)/refreshguard scan examples/sfdx-project; code=$$?; \
 	  echo "(exit code $$code: 1 means failing findings, which the example is built to show)"; \
 	  test $$code -le 1
