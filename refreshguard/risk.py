@@ -12,11 +12,13 @@ The model (docs/risk-model.md has worked examples):
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from typing import Any
 
 from refreshguard.controls._control import PublishedRating
 from refreshguard.controls.public_client import public_client_reasons
 from refreshguard.findings import Effect, Risk, RiskFactor, Severity
-from refreshguard.model import App, IpRelaxation, Known, Origin, PermittedUsers, RefreshPolicyKind
+from refreshguard.model import App, IpRelaxation, Known, Origin, PermittedUsers, RefreshPolicyKind, Setting
 
 SHORT_LIFETIME_HOURS = 24 * 30
 """A fixed refresh token lifetime at or under this many hours counts as short."""
@@ -84,301 +86,222 @@ def _scores(vector: str) -> tuple[float, float]:
     return float(environmental), float(base)
 
 
-def _make(
-    fid: str,
-    label: str,
-    value: str,
-    effect: Effect,
-    why: str,
-    metrics: tuple[str, ...] = (),
-    origin: Origin | None = None,
-) -> RiskFactor:
-    return RiskFactor(fid, label, value, effect, why, metrics, origin)
+@dataclass(frozen=True, slots=True)
+class _State:
+    """What one state of a factor does to the score, and why."""
+
+    effect: Effect
+    why: str
+    metrics: tuple[str, ...] = ()
+
+
+FACTORS: dict[str, tuple[str, dict[str, _State]]] = {
+    "rotation": (
+        "Refresh token rotation",
+        {
+            "enabled": _State(
+                Effect.LOWERS,
+                "Each use returns a new refresh token and retires the old one; "
+                "reuse of a retired token revokes the whole chain, so a stolen token stops "
+                "working soon.",
+                ("MAC:H",),
+            ),
+            "disabled": _State(
+                Effect.RAISES, "A stolen refresh token stays valid however often either party uses it."
+            ),
+            "unknown": _State(
+                Effect.UNKNOWN, "Not shown in the input (no documented default); treated as disabled."
+            ),
+        },
+    ),
+    "refresh-policy": (
+        "Refresh token policy",
+        {
+            "zero": _State(
+                Effect.LOWERS,
+                "Refresh tokens expire at once, so a stolen one can hardly be redeemed.",
+                ("MAC:H", "MC:L", "MI:L"),
+            ),
+            "short": _State(
+                Effect.LOWERS, "A short fixed lifetime bounds how long a stolen token is useful.", ("MAC:H",)
+            ),
+            "inactivity": _State(
+                Effect.NEUTRAL,
+                "An inactivity limit only retires tokens nobody uses; an "
+                "attacker who uses a stolen token keeps it alive.",
+            ),
+            "long": _State(Effect.RAISES, "A long lifetime leaves a stolen token useful for months."),
+            "infinite": _State(Effect.RAISES, "A stolen token works until someone revokes it."),
+            "infinite-idle": _State(
+                Effect.RAISES,
+                "A stolen token works until someone revokes it. The "
+                "30-day idle limit is on, but an attacker who uses the token keeps it "
+                "alive.",
+            ),
+            "unknown": _State(Effect.UNKNOWN, "Not shown in the input; treated as valid until revoked."),
+        },
+    ),
+    "ip-relaxation": (
+        "IP relaxation",
+        {
+            "enforced": _State(
+                Effect.LOWERS,
+                "Refresh requests must come from the user's allowed IP ranges, "
+                "so a thief needs a foothold on those networks (only where profiles set "
+                "login IP ranges).",
+                ("MAV:A",),
+            ),
+            "relaxed": _State(Effect.RAISES, "A stolen refresh token can be redeemed from any network."),
+            "unknown": _State(Effect.UNKNOWN, "Not shown in the input; treated as relaxed."),
+        },
+    ),
+    "permitted-users": (
+        "Permitted users",
+        {
+            "admin-approved": _State(
+                Effect.LOWERS,
+                "Only users an admin pre-authorised hold tokens for this "
+                "app, so fewer tokens exist to steal.",
+                ("MPR:L",),
+            ),
+            "self-authorized": _State(
+                Effect.RAISES,
+                "Any user can authorise the app, so tokens may exist for every user, admins included.",
+            ),
+            "unknown": _State(Effect.UNKNOWN, "Not shown in the input; treated as open to every user."),
+        },
+    ),
+    "scopes": (
+        "Scopes",
+        {
+            "full": _State(Effect.RAISES, "full reaches everything the user can reach."),
+            "identity": _State(
+                Effect.LOWERS,
+                "Identity scopes only: a stolen token reveals who the user is, not org data.",
+                ("MC:L", "MI:N"),
+            ),
+            "data": _State(
+                Effect.RAISES, "Data scopes (api, web, …) let a stolen token read and change org data."
+            ),
+            "unknown": _State(Effect.UNKNOWN, "Not shown in the input; treated as full data access."),
+        },
+    ),
+    "public-client": (
+        "Public client",
+        {
+            "yes": _State(
+                Effect.RAISES,
+                "Tokens live on end-user devices or in browsers, where they are easier to steal.",
+            ),
+            "no": _State(Effect.NEUTRAL, "Nothing suggests a mobile, browser or CLI client."),
+            "unknown": _State(
+                Effect.UNKNOWN, "Callback URLs are not in the input; treated as a public client."
+            ),
+        },
+    ),
+    "token-usage": (
+        "Token usage",
+        {
+            "none": _State(
+                Effect.LOWERS,
+                "No refresh token exists for this app today, so none can be stolen yet.",
+                ("E:U",),
+            ),
+            "grants": _State(Effect.RAISES, "Live refresh tokens exist and could be stolen now."),
+            "unknown": _State(
+                Effect.UNKNOWN, "Only a live-org scan can count refresh-token grants; treated as in use."
+            ),
+        },
+    ),
+}
+"""Every factor: its label and, per state, the effect, the reason and the CVSS metrics it sets."""
+
+
+def _factor(fid: str, state: str, value: str, origin: Origin | None) -> RiskFactor:
+    label, states = FACTORS[fid]
+    rule = states[state]
+    return RiskFactor(fid, label, value, rule.effect, rule.why, rule.metrics, origin)
+
+
+def _default(setting: Setting[Any]) -> str:
+    return " (default)" if setting.known is Known.DEFAULT else ""
 
 
 def _rotation(app: App) -> RiskFactor:
     s = app.rotation_enabled
-    label = "Refresh token rotation"
-    if s.value is True:
-        return _make(
-            "rotation",
-            label,
-            "enabled",
-            Effect.LOWERS,
-            "Each use returns a new refresh token and retires the old one; reuse of a "
-            "retired token revokes the whole chain, so a stolen token stops working soon.",
-            ("MAC:H",),
-            s.origin,
-        )
-    if s.value is False:
-        return _make(
-            "rotation",
-            label,
-            "disabled",
-            Effect.RAISES,
-            "A stolen refresh token stays valid however often either party uses it.",
-            (),
-            s.origin,
-        )
-    return _make(
-        "rotation",
-        label,
-        "unknown",
-        Effect.UNKNOWN,
-        "Not shown in the input (no documented default); treated as disabled.",
-        (),
-        s.origin,
-    )
+    state = "unknown" if s.value is None else "enabled" if s.value else "disabled"
+    return _factor("rotation", state, state, s.origin)
 
 
 def _refresh_policy(app: App) -> RiskFactor:
     s = app.refresh_policy
-    label = "Refresh token policy"
     policy = s.value
-    suffix = " (default)" if s.known is Known.DEFAULT else ""
     if policy is None:
-        return _make(
-            "refresh-policy",
-            label,
-            "unknown",
-            Effect.UNKNOWN,
-            "Not shown in the input; treated as valid until revoked.",
-            (),
-            s.origin,
-        )
-    value = policy.describe() + suffix
-    if policy.kind is RefreshPolicyKind.ZERO:
-        return _make(
-            "refresh-policy",
-            label,
-            value,
-            Effect.LOWERS,
-            "Refresh tokens expire at once, so a stolen one can hardly be redeemed.",
-            ("MAC:H", "MC:L", "MI:L"),
-            s.origin,
-        )
-    if policy.kind is RefreshPolicyKind.INFINITE:
-        idle = app.idle_ttl_enforced.value is True
-        why = "A stolen token works until someone revokes it." + (
-            " The 30-day idle limit is on, but an attacker who uses the token keeps it alive." if idle else ""
-        )
-        return _make("refresh-policy", label, value, Effect.RAISES, why, (), s.origin)
+        return _factor("refresh-policy", "unknown", "unknown", s.origin)
     hours = policy.hours
-    if policy.kind is RefreshPolicyKind.LIFETIME and hours is not None and hours <= SHORT_LIFETIME_HOURS:
-        return _make(
-            "refresh-policy",
-            label,
-            value,
-            Effect.LOWERS,
-            "A short fixed lifetime bounds how long a stolen token is useful.",
-            ("MAC:H",),
-            s.origin,
-        )
-    if policy.kind is RefreshPolicyKind.INACTIVITY:
-        return _make(
-            "refresh-policy",
-            label,
-            value,
-            Effect.NEUTRAL,
-            "An inactivity limit only retires tokens nobody uses; an attacker who uses a "
-            "stolen token keeps it alive.",
-            (),
-            s.origin,
-        )
-    return _make(
-        "refresh-policy",
-        label,
-        value,
-        Effect.RAISES,
-        "A long lifetime leaves a stolen token useful for months.",
-        (),
-        s.origin,
-    )
+    if policy.kind is RefreshPolicyKind.ZERO:
+        state = "zero"
+    elif policy.kind is RefreshPolicyKind.INFINITE:
+        state = "infinite-idle" if app.idle_ttl_enforced.value is True else "infinite"
+    elif policy.kind is RefreshPolicyKind.INACTIVITY:
+        state = "inactivity"
+    elif hours is not None and hours <= SHORT_LIFETIME_HOURS:
+        state = "short"
+    else:
+        state = "long"
+    return _factor("refresh-policy", state, policy.describe() + _default(s), s.origin)
+
+
+_IP_WORDS = {
+    IpRelaxation.ENFORCE: "enforced",
+    IpRelaxation.ENFORCE_RELAX_REFRESH: "enforced, but relaxed for refresh tokens",
+    IpRelaxation.BYPASS_2FACTOR: "relaxed for activated devices",
+    IpRelaxation.BYPASS: "relaxed",
+}
 
 
 def _ip_relaxation(app: App) -> RiskFactor:
     s = app.ip_relaxation
-    label = "IP relaxation"
-    suffix = " (default)" if s.known is Known.DEFAULT else ""
     if s.value is None:
-        return _make(
-            "ip-relaxation",
-            label,
-            "unknown",
-            Effect.UNKNOWN,
-            "Not shown in the input; treated as relaxed.",
-            (),
-            s.origin,
-        )
-    if s.value is IpRelaxation.ENFORCE:
-        return _make(
-            "ip-relaxation",
-            label,
-            "enforced" + suffix,
-            Effect.LOWERS,
-            "Refresh requests must come from the user's allowed IP ranges, so a thief "
-            "needs a foothold on those networks (only where profiles set login IP ranges).",
-            ("MAV:A",),
-            s.origin,
-        )
-    words = {
-        IpRelaxation.ENFORCE_RELAX_REFRESH: "enforced, but relaxed for refresh tokens",
-        IpRelaxation.BYPASS_2FACTOR: "relaxed for activated devices",
-        IpRelaxation.BYPASS: "relaxed",
-    }[s.value]
-    return _make(
-        "ip-relaxation",
-        label,
-        words + suffix,
-        Effect.RAISES,
-        "A stolen refresh token can be redeemed from any network.",
-        (),
-        s.origin,
-    )
+        return _factor("ip-relaxation", "unknown", "unknown", s.origin)
+    state = "enforced" if s.value is IpRelaxation.ENFORCE else "relaxed"
+    return _factor("ip-relaxation", state, _IP_WORDS[s.value] + _default(s), s.origin)
 
 
 def _permitted_users(app: App) -> RiskFactor:
     s = app.permitted_users
-    label = "Permitted users"
-    suffix = " (default)" if s.known is Known.DEFAULT else ""
     if s.value is None:
-        return _make(
-            "permitted-users",
-            label,
-            "unknown",
-            Effect.UNKNOWN,
-            "Not shown in the input; treated as open to every user.",
-            (),
-            s.origin,
-        )
+        return _factor("permitted-users", "unknown", "unknown", s.origin)
     if s.value is PermittedUsers.ADMIN_APPROVED:
-        return _make(
-            "permitted-users",
-            label,
-            "admin-approved" + suffix,
-            Effect.LOWERS,
-            "Only users an admin pre-authorised hold tokens for this app, so fewer tokens exist to steal.",
-            ("MPR:L",),
-            s.origin,
-        )
-    return _make(
-        "permitted-users",
-        label,
-        "all users may self-authorize" + suffix,
-        Effect.RAISES,
-        "Any user can authorise the app, so tokens may exist for every user, admins included.",
-        (),
-        s.origin,
-    )
+        return _factor("permitted-users", "admin-approved", "admin-approved" + _default(s), s.origin)
+    words = "all users may self-authorize" + _default(s)
+    return _factor("permitted-users", "self-authorized", words, s.origin)
 
 
 def _scopes(app: App) -> RiskFactor:
     s = app.scopes
-    label = "Scopes"
     if s.value is None:
-        return _make(
-            "scopes",
-            label,
-            "unknown",
-            Effect.UNKNOWN,
-            "Not shown in the input; treated as full data access.",
-            (),
-            s.origin,
-        )
-    listed = ", ".join(s.value) or "none"
+        return _factor("scopes", "unknown", "unknown", s.origin)
     lowered = {x.lower() for x in s.value}
-    if "full" in lowered:
-        return _make(
-            "scopes",
-            label,
-            listed,
-            Effect.RAISES,
-            "full reaches everything the user can reach.",
-            (),
-            s.origin,
-        )
-    if lowered <= IDENTITY_SCOPES:
-        return _make(
-            "scopes",
-            label,
-            listed,
-            Effect.LOWERS,
-            "Identity scopes only: a stolen token reveals who the user is, not org data.",
-            ("MC:L", "MI:N"),
-            s.origin,
-        )
-    return _make(
-        "scopes",
-        label,
-        listed,
-        Effect.RAISES,
-        "Data scopes (api, web, …) let a stolen token read and change org data.",
-        (),
-        s.origin,
-    )
+    state = "full" if "full" in lowered else "identity" if lowered <= IDENTITY_SCOPES else "data"
+    return _factor("scopes", state, ", ".join(s.value) or "none", s.origin)
 
 
 def _public_client(app: App) -> RiskFactor:
     reasons = public_client_reasons(app)
-    label = "Public client"
+    origin = app.callback_urls.origin
     if reasons:
-        return _make(
-            "public-client",
-            label,
-            "yes: " + "; ".join(reasons),
-            Effect.RAISES,
-            "Tokens live on end-user devices or in browsers, where they are easier to steal.",
-            (),
-            app.callback_urls.origin,
-        )
+        return _factor("public-client", "yes", "yes: " + "; ".join(reasons), origin)
     if app.callback_urls.value is None:
-        return _make(
-            "public-client",
-            label,
-            "unknown",
-            Effect.UNKNOWN,
-            "Callback URLs are not in the input; treated as a public client.",
-            (),
-        )
-    return _make(
-        "public-client",
-        label,
-        "no",
-        Effect.NEUTRAL,
-        "Nothing suggests a mobile, browser or CLI client.",
-        (),
-        app.callback_urls.origin,
-    )
+        return _factor("public-client", "unknown", "unknown", None)
+    return _factor("public-client", "no", "no", origin)
 
 
 def _usage(app: App) -> RiskFactor:
-    label = "Token usage"
-    if app.usage is None:
-        return _make(
-            "token-usage",
-            label,
-            "unknown (offline scan)",
-            Effect.UNKNOWN,
-            "Only a live-org scan can count refresh-token grants; treated as in use.",
-        )
     u = app.usage
+    if u is None:
+        return _factor("token-usage", "unknown", "unknown (offline scan)", None)
     if u.grants == 0:
-        return _make(
-            "token-usage",
-            label,
-            "no refresh-token grants",
-            Effect.LOWERS,
-            "No refresh token exists for this app today, so none can be stolen yet.",
-            ("E:U",),
-            u.origin,
-        )
+        return _factor("token-usage", "none", "no refresh-token grants", u.origin)
     last = f", last used {u.last_used}" if u.last_used else ""
-    return _make(
-        "token-usage",
-        label,
-        f"{u.grants} grants for {u.users} users{last}",
-        Effect.RAISES,
-        "Live refresh tokens exist and could be stolen now.",
-        (),
-        u.origin,
-    )
+    return _factor("token-usage", "grants", f"{u.grants} grants for {u.users} users{last}", u.origin)
