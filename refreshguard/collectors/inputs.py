@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from refreshguard.collectors.metadata_types import split_file_name
+from refreshguard.collectors.metadata_types import FILE_ENDINGS, split_file_name
 from refreshguard.collectors.xmlread import MAX_FILE_BYTES
 from refreshguard.findings import Problem
 from refreshguard.model import Origin
@@ -142,6 +142,8 @@ def _walk(root: Path, shown: str) -> Iterator[Document | Problem]:
         real_dir = current if current.endswith(os.sep) else current + os.sep
         shown_dir = _join(folder_shown, "")
         for name in sorted(filenames):
+            if not name.endswith(FILE_ENDINGS):
+                continue
             parsed = split_file_name(name)
             if parsed is None:
                 continue

@@ -41,6 +41,12 @@ ECA_TYPES = (ECA_HEADER, ECA_GLOBAL_OAUTH, ECA_OAUTH_SETTINGS, ECA_OAUTH_POLICIE
 KNOWN_ROOTS = frozenset(SUFFIX_TO_TYPE.values())
 
 
+FILE_ENDINGS: tuple[str, ...] = tuple(
+    ending for suffix in SUFFIX_TO_TYPE for ending in (f".{suffix}", f".{suffix}-meta.xml")
+)
+"""Every file name ending that can hold a type above: a cheap first filter for folder walks."""
+
+
 def split_file_name(file_name: str) -> tuple[str, str] | None:
     """``X.ecaOauth-meta.xml`` or ``X.ecaOauth`` -> (``X``, type); None for other files."""
     stem = file_name[: -len("-meta.xml")] if file_name.endswith("-meta.xml") else file_name
