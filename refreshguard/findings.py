@@ -213,9 +213,27 @@ class Report:
     """The baseline file applied to the findings, if any (see :mod:`refreshguard.baseline`)."""
 
     @property
+    def unjudged_count(self) -> int:
+        """How many findings are errors: apps whose file or value could not be understood."""
+        return sum(1 for f in self.findings if f.outcome is Outcome.ERROR)
+
+    @property
     def partial(self) -> bool:
-        """True when some input could not be read: the verdicts cover only the rest."""
-        return bool(self.problems)
+        """True when some input could not be read or some app could not be judged: the verdicts
+        cover only the rest."""
+        return bool(self.problems) or self.unjudged_count > 0
+
+    def partial_summary(self) -> str:
+        """Why the scan is partial, in words (empty when it is not)."""
+        parts = []
+        if self.problems:
+            n = len(self.problems)
+            parts.append(f"{n} input{'s' if n != 1 else ''} could not be read")
+        unreadable = {p.origin for p in self.problems}
+        n = sum(1 for f in self.findings if f.outcome is Outcome.ERROR and f.location not in unreadable)
+        if n:
+            parts.append(f"{n} app{'s' if n != 1 else ''} could not be judged (a value is not valid)")
+        return "; ".join(parts)
 
     def counts(self) -> Counter[str]:
         """Findings by outcome, leaving out suppressed and baselined ones (counted apart)."""

@@ -230,7 +230,9 @@ def _default(setting: Setting[Any]) -> str:
 def _rotation(app: App) -> RiskFactor:
     s = app.rotation_enabled
     state = "unknown" if s.value is None else "enabled" if s.value else "disabled"
-    return _factor("rotation", state, state, s.origin)
+    # NOTE: a file without the element is not the same as a missing file, so say which it is.
+    value = "not set (no documented default)" if state == "unknown" and s.origin else state
+    return _factor("rotation", state, value, s.origin)
 
 
 def _refresh_policy(app: App) -> RiskFactor:

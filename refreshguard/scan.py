@@ -180,6 +180,6 @@ def exit_code(report: Report, fail_on: FailOn = FailOn.ANY, fail_on_unknown: boo
             return ExitCode.FINDINGS
     if fail_on_unknown and any(f.outcome is Outcome.NOT_AVAILABLE for f in live):
         return ExitCode.FINDINGS
-    if report.partial or any(f.outcome is Outcome.ERROR for f in report.findings):
+    if report.partial:
         return ExitCode.PARTIAL
     return ExitCode.OK

@@ -317,7 +317,7 @@ def test_terminal_shows_every_risk_factor(capsys: pytest.CaptureFixture[str]) ->
         in out
     )
     for line in (
-        "? Refresh token rotation: unknown",
+        "? Refresh token rotation: not set (no documented default)",
         "+ Refresh token policy: valid until revoked",
         "+ IP relaxation: relaxed",
         "+ Permitted users: all users may self-authorize",

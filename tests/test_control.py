@@ -285,7 +285,7 @@ def test_eca_switched_off(eca: dict[str, Finding], app: str, element: str) -> No
 
 def test_eca_without_refresh_scope(eca: dict[str, Finding]) -> None:
     f = eca["Api_Only"]
-    assert f.reason == "Scopes: Api, Web. The full scope does not include refresh tokens."
+    assert f.reason == "Scopes: Api, Web."
 
 
 def test_partial_eca_only_policies(tmp_path: Path) -> None:

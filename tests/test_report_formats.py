@@ -221,7 +221,7 @@ def test_markdown_order_and_sections() -> None:
     assert text.index("<code>Partner\\_Sync</code>") < text.index("<code>Field\\_Service</code>")
     for heading in (
         "### Cannot tell",
-        "### Could not be read (partial scan)",
+        "### Could not be read or judged (partial scan)",
         "### Suppressed",
         "### Baselined",
     ):

@@ -15,6 +15,7 @@ ID = "require-secret-for-refresh-token"
 REFRESH_SCOPES = frozenset({"refreshtoken", "offlineaccess", "refresh_token", "offline_access"})
 
 _FLAG = "isSecretRequiredForRefreshToken"
+_FULL_NOTE = " The full scope does not include refresh tokens."
 _UI_PATH = {
     AppKind.CONNECTED_APP: "Setup > App Manager > the app > Edit > API (Enable OAuth Settings) > "
     "Require Secret for Refresh Token Flow",
@@ -128,7 +129,7 @@ def _not_applicable(app: App) -> Finding | None:
         app,
         Outcome.NOT_APPLICABLE,
         "The app has no refresh_token/offline_access scope, so it never receives refresh tokens.",
-        f"Scopes: {listed}. The full scope does not include refresh tokens.",
+        f"Scopes: {listed}." + _FULL_NOTE * any(x.lower() == "full" for x in scopes.value),
         location=scopes.origin,
         notes=_latent_note(app),
     )

@@ -51,7 +51,7 @@ def render(report: Report, max_chars: int = MAX_CHARS) -> str:
     errors = [f for f in report.findings if f.outcome is Outcome.ERROR]
     orphans = orphan_problems(report)
     if errors or orphans:
-        body.append("\n### Could not be read (partial scan)\n")
+        body.append("\n### Could not be read or judged (partial scan)\n")
         body.extend(_compact(f, f.reason) for f in errors)
         body.extend(f"- {_code(p.origin.display())}: {escape(p.message)}\n" for p in orphans)
     suppressed = [f for f in report.findings if f.suppressed]
@@ -104,7 +104,7 @@ def _summary(report: Report) -> str:
     lines += [f"| {k} | {v} |" for k, v in rows]
     notes = [f"{report.files_scanned} metadata files scanned, refreshguard {escape(report.tool_version)}."]
     if report.partial:
-        notes.append(f"**Partial scan:** {len(report.problems)} input(s) could not be read.")
+        notes.append(f"**Partial scan:** {escape(report.partial_summary())}.")
     if report.baseline:
         notes.append(f"Baseline: {_code(report.baseline)}.")
     if not report.ignores_applied:

@@ -35,10 +35,12 @@ _ARROW = {Effect.RAISES: "+", Effect.LOWERS: "-", Effect.NEUTRAL: "=", Effect.UN
 _INDENT = " " * 9
 
 
-def sort_key(f: Finding) -> tuple[int, float, str, str]:
-    """Worst first: outcome, then risk score (descending), then name and path."""
+def sort_key(f: Finding) -> tuple[bool, int, float, str, str]:
+    """Worst first: live findings before suppressed or baselined ones, then outcome, then risk
+    score (descending), then name and path."""
     score = f.risk.score if f.risk else 0.0
-    return (_ORDER[f.outcome], -score, f.app.name.lower(), f.location.display())
+    hidden = f.suppressed or f.baselined
+    return (hidden, _ORDER[f.outcome], -score, f.app.name.lower(), f.location.display())
 
 
 def render(report: Report, *, color: bool = False, verbose: bool = False, width: int = 100) -> str:
@@ -87,8 +89,7 @@ def summary_line(report: Report) -> str:
     if not report.ignores_applied:
         text += "; ignores not applied"
     if report.partial:
-        n = len(report.problems)
-        text += f". Partial scan: {n} input{'s' if n != 1 else ''} could not be read"
+        text += f". Partial scan: {report.partial_summary()}"
     return text + "."
 
 
@@ -131,9 +132,14 @@ def _finding(f: Finding, paint, verbose: bool, width: int) -> list[str]:  # type
     lines = [head, f"{_INDENT}{f.location.display()}"]
     detailed = verbose or f.outcome in (Outcome.FAIL, Outcome.ERROR, Outcome.NOT_AVAILABLE)
     lines.extend(_wrap(f.message, width, _INDENT, _INDENT))
+    if f.outcome is Outcome.NOT_APPLICABLE:
+        lines.extend(_wrap(f"Why: {f.reason}", width, _INDENT, _INDENT + "  "))
+        for note in f.notes:
+            lines.extend(_wrap(f"Note: {note}", width, _INDENT, _INDENT + "  "))
     if not detailed:
         return lines
-    lines.extend(_wrap(f"Why: {f.reason}", width, _INDENT, _INDENT + "  "))
+    if f.outcome is not Outcome.NOT_APPLICABLE:
+        lines.extend(_wrap(f"Why: {f.reason}", width, _INDENT, _INDENT + "  "))
     if f.app.usage is not None:
         u = f.app.usage
         last = f", last used {u.last_used}" if u.last_used else ""
@@ -150,8 +156,9 @@ def _finding(f: Finding, paint, verbose: bool, width: int) -> list[str]:  # type
             )
     if f.remediation:
         lines.extend(_wrap(f"Fix: {f.remediation}", width, _INDENT, _INDENT + "  "))
-    for note in f.notes:
-        lines.extend(_wrap(f"Note: {note}", width, _INDENT, _INDENT + "  "))
+    if f.outcome is not Outcome.NOT_APPLICABLE:
+        for note in f.notes:
+            lines.extend(_wrap(f"Note: {note}", width, _INDENT, _INDENT + "  "))
     if f.suppression:
         lines.extend(
             _wrap(
