@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import os
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -72,7 +73,20 @@ class Ignore:
             return False
         if not fnmatch.fnmatchcase(name.lower(), self.app.lower()):
             return False
-        return self.path is None or fnmatch.fnmatch(path.replace("\\", "/"), self.path)
+        if self.path is None:
+            return True
+        return any(fnmatch.fnmatch(p, self.path) for p in self._candidate_paths(path))
+
+    def _candidate_paths(self, path: str) -> tuple[str, ...]:
+        """The finding's path as shown, and relative to the config file's folder, so a pattern
+        such as ``force-app/**`` matches wherever the scan is started from."""
+        shown = path.replace("\\", "/")
+        config_file = self.source.rsplit("#", 1)[0]
+        if not config_file:
+            return (shown,)
+        base = os.path.dirname(os.path.abspath(config_file))
+        relative = os.path.relpath(os.path.abspath(path), base).replace("\\", "/")
+        return (shown, relative)
 
     def expired(self, today: dt.date) -> bool:
         """True when the expiry date has passed."""

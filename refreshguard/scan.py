@@ -72,14 +72,23 @@ def evaluate(
     for problem in collection.problems:
         findings.extend(_problem_findings(problem, controls))
     warnings: list[str] = []
+    if not collection.apps and not collection.problems:
+        warnings.append(
+            "no Connected App or External Client App files were found: check the path (files must "
+            "end in .connectedApp, .eca, .ecaGlblOauth, .ecaOauth, .ecaOauthPlcy or .ecaPlcy, with "
+            "or without -meta.xml)"
+        )
     if use_ignores:
-        findings = [_suppress(f, config, today, warnings) for f in findings]
+        findings = [_suppress(f, config, today) for f in findings]
+        used = {f.suppression.source for f in findings if f.suppression}
         for ignore in config.ignores:
             if ignore.expired(today):
                 warnings.append(
                     f"{ignore.source}: ignore of {ignore.app!r} expired on "
                     f"{ignore.expires}; its findings are reported again"
                 )
+            elif ignore.source not in used and findings:
+                warnings.append(f"{ignore.source}: ignore of {ignore.app!r} matched no finding")
     return Report(
         findings=tuple(findings),
         problems=collection.problems,
@@ -149,7 +158,7 @@ def placeholder_app(kind: AppKind, name: str, problem: Problem) -> App:
     )
 
 
-def _suppress(finding: Finding, config: Config, today: dt.date, warnings: list[str]) -> Finding:
+def _suppress(finding: Finding, config: Config, today: dt.date) -> Finding:
     if finding.outcome is Outcome.PASS:
         return finding
     for ignore in config.ignores:
