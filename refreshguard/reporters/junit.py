@@ -83,7 +83,8 @@ def _case(f: Finding) -> tuple[ET.Element, str | None]:
         ET.SubElement(case, "skipped", message=_clean(reason)).text = _clean(_details(f))
         return case, "skipped"
     if f.outcome is Outcome.FAIL:
-        element = ET.SubElement(case, "failure", message=_clean(f.message), type=f.severity.value)
+        headline = f"{f.app.name}: {f.severity.value} {f.risk.score:.1f}: " if f.risk else f"{f.app.name}: "
+        element = ET.SubElement(case, "failure", message=_clean(headline + f.message), type=f.severity.value)
         element.text = _clean(_details(f))
         return case, "failures"
     if f.outcome is Outcome.ERROR:
