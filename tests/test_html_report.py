@@ -170,3 +170,10 @@ def test_unreadable_file_gives_error_card_and_partial_banner(tmp_path: Path) -> 
     assert "<strong>Partial scan.</strong> 1 input could not be read" in html
     assert 'data-outcome="error" data-kind="connected-app" data-name="broken"' in html
     assert '<h2 id="problems-h">Inputs that could not be read</h2>' in html
+
+
+def test_backticked_commands_become_code_and_stay_escaped() -> None:
+    from refreshguard.reporters.html import code_spans
+
+    assert str(code_spans("run `sf <x>` now <b>")) == "run <code>sf &lt;x&gt;</code> now &lt;b&gt;"
+    assert str(code_spans("odd ` <i>")) == "odd ` &lt;i&gt;"

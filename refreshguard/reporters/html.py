@@ -84,11 +84,23 @@ class _Assets:
     csp: str
 
 
+def code_spans(text: str) -> Any:
+    """Escape ``text`` and show its `backticked` parts as <code>, as the terminal shows them."""
+    from markupsafe import Markup, escape
+
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unmatched backtick: show the text as it is
+        return escape(text)
+    out = [escape(p) if i % 2 == 0 else Markup("<code>%s</code>") % p for i, p in enumerate(parts)]
+    return Markup("").join(out)
+
+
 def render(report: Report) -> str:
     """The report as one HTML document."""
     from jinja2 import Environment, StrictUndefined  # imported here: keeps start-up fast
 
     env = Environment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
+    env.filters["code_spans"] = code_spans
     template = env.from_string((_TEMPLATES / "report.html.j2").read_text(encoding="utf-8"))
     assets = _assets()
     return template.render(
