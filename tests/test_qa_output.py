@@ -435,3 +435,12 @@ def test_help_texts() -> None:
     scan_help = sub["scan"].format_help()
     assert "offline and judge" not in scan_help
     assert "or a live org read-only" in scan_help
+
+
+def test_diff_keeps_tabs_and_escapes_other_controls(tmp_path: Path) -> None:
+    text = app_xml(callback="https://h.example.com/c\u202eb").replace(
+        "        <callbackUrl>", "\t\t<callbackUrl>"
+    )
+    root = project(tmp_path, {"T.connectedApp-meta.xml": text})
+    out = render_fix(fix(scan([root]), unsafe=True, dry_run=True), show_diffs=True)
+    assert "\n \t\t<callbackUrl>https://h.example.com/c\\u202eb</callbackUrl>\n" in out

@@ -13,7 +13,7 @@ import re
 
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f" + _BIDI + "]")
-_UNSAFE_KEEP_LINES = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f" + _BIDI + "]")
+_UNSAFE_KEEP_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + "]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -28,5 +28,6 @@ def printable(text: str) -> str:
 
 
 def printable_lines(text: str) -> str:
-    """Like :func:`printable`, but line feeds are kept (for multi-line text such as a diff)."""
+    """Like :func:`printable`, but line feeds and tabs are kept (for multi-line text such as a
+    diff, where tabs indent XML)."""
     return _UNSAFE_KEEP_LINES.sub(_escape, text)
