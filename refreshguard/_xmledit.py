@@ -39,11 +39,15 @@ SENSITIVE_ELEMENTS = (
 )
 """Elements whose text a diff never shows, context lines included."""
 
-_SENSITIVE = re.compile(
-    r"<(?P<p>[A-Za-z_][\w.\-]*:)?(?P<n>" + "|".join(SENSITIVE_ELEMENTS) + r")(?=[\s/>])"
-    r"[^<>]*?(?<!/)>(?P<body>.*?)</(?P=p)?(?P=n)\s*>",
-    re.S | re.I,
+_MASKED_START = re.compile(
+    r"<!--|<(?P<p>[A-Za-z_][\w.\-]*:)?(?P<n>" + "|".join(SENSITIVE_ELEMENTS) + r")(?=[\s/>])"
+    r"[^<>]*?(?<!/)>",
+    re.I,
 )
+_INNER = re.compile(r"<!\[CDATA\[|<!--|<\?")
+_INNER_END = {"<![CDATA[": "]]>", "<!--": "-->", "<?": "?>"}
+_URL = re.compile(r"""[A-Za-z][A-Za-z0-9+.\-]*://[^\s<>"']*""")
+_URL_LIST = re.compile(r"(<(?:[A-Za-z_][\w.\-]*:)?callbackUrl(?:\s[^<>]*)?>)([^<]*)", re.I)
 REDACTED = "[redacted]"
 
 
@@ -127,18 +131,76 @@ def replace_text(data: bytes, element: str, line: int, old: str, new: str) -> by
 
 
 def redact(text: str) -> str:
-    """``text`` with the content of every sensitive element replaced, line count kept."""
+    """``text`` with nothing secret left, line count kept.
 
-    def mask(match: re.Match[str]) -> str:
-        body = match.group("body")
-        lines = [
-            (REDACTED + ("\r" if s.endswith("\r") else "")) if s.strip() else s for s in body.split("\n")
-        ]
-        whole = match.group(0)
-        cut = match.start("body") - match.start()
-        return whole[:cut] + "\n".join(lines) + whole[cut + len(body) :]
+    - The content of every sensitive element (:data:`SENSITIVE_ELEMENTS`) is masked up to its real
+      closing tag: CDATA sections, comments and processing instructions inside the value are
+      skipped while looking for it, so a ``</consumerSecret>`` written inside them cannot end the
+      mask early. With no closing tag, everything to the end of the text is masked.
+    - The text of every comment is masked: people leave credentials in comments.
+    - URLs keep scheme, host and path; user info, query and fragment are masked (a callback URL
+      may carry a password or a token). Every value of ``callbackUrl`` gets the same treatment,
+      URL scheme or not (mobile apps use ``myapp:callback?...``).
+    """
+    out: list[str] = []
+    pos = 0
+    while (start := _MASKED_START.search(text, pos)) is not None:
+        out.append(text[pos : start.end()])
+        if start.group() == "<!--":
+            end = text.find("-->", start.end())
+            end = len(text) if end < 0 else end
+            out.append(_mask(text[start.end() : end]))
+            pos = end
+            continue
+        end, after = _closing(text, start.end(), start.group("p") or "", start.group("n"))
+        out.append(_mask(text[start.end() : end]))
+        out.append(text[end:after])
+        pos = after
+    out.append(text[pos:])
+    masked = "".join(out)
+    masked = _URL_LIST.sub(
+        lambda m: m.group(1) + re.sub(r"\S+", lambda t: _mask_url(t.group()), m.group(2)), masked
+    )
+    return _URL.sub(lambda m: _mask_url(m.group()), masked)
 
-    return _SENSITIVE.sub(mask, text)
+
+def _closing(text: str, pos: int, prefix: str, name: str) -> tuple[int, int]:
+    """Start and end of the closing tag of the element whose content starts at ``pos``, skipping
+    CDATA, comments and processing instructions; ``(len(text), len(text))`` when there is none."""
+    close = re.compile(r"</" + re.escape(prefix) + re.escape(name) + r"\s*>", re.I)
+    while True:
+        found = close.search(text, pos)
+        inner = _INNER.search(text, pos)
+        if found is None:
+            return len(text), len(text)
+        if inner is None or inner.start() > found.start():
+            return found.start(), found.end()
+        stop = text.find(_INNER_END[inner.group()], inner.end())
+        if stop < 0:
+            return len(text), len(text)
+        pos = stop + len(_INNER_END[inner.group()])
+
+
+def _mask(body: str) -> str:
+    """Every non-blank line of ``body`` replaced by :data:`REDACTED` (line ends kept)."""
+    return "\n".join(
+        (REDACTED + ("\r" if s.endswith("\r") else "")) if s.strip() else s for s in body.split("\n")
+    )
+
+
+def _mask_url(url: str) -> str:
+    """``url`` with user info, query and fragment masked; scheme, host and path kept."""
+    head, hash_, fragment = url.partition("#")
+    head, query_mark, query = head.partition("?")
+    scheme, sep, rest = head.partition("://")
+    if sep and "@" in rest:
+        rest = REDACTED + "@" + rest.rpartition("@")[2]
+    masked = scheme + sep + rest
+    if query_mark:
+        masked += "?" + (REDACTED if query else "")
+    if hash_:
+        masked += "#" + (REDACTED if fragment else "")
+    return masked
 
 
 def redacted_diff(old: bytes, new: bytes, name: str, context: int = 3) -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from refreshguard.config import read_text_file
 from refreshguard.errors import ConfigError
 from refreshguard.findings import Finding, Outcome, Report
 
@@ -36,6 +37,9 @@ SCHEMA_VERSION = 1
 
 DEFAULT_BASELINE_FILE = "refreshguard-baseline.json"
 """The file ``refreshguard baseline`` writes when no ``--output`` is given."""
+
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
+"""A baseline file larger than this is refused rather than read (about 300,000 entries fit)."""
 
 _ENTRY_KEYS = ("fingerprint", "control", "app_kind", "app_name", "severity", "first_seen")
 
@@ -114,15 +118,11 @@ def dumps_baseline(baseline: Baseline) -> str:
 def load_baseline(path: Path) -> Baseline:
     """Read a baseline file. Raises ConfigError, naming the file and the exact fault."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path, MAX_BASELINE_BYTES, "baseline")
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: baseline file not found; create it with `refreshguard baseline --output {path}`"
         ) from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the baseline: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: the baseline is not UTF-8 text") from None
     return parse_baseline(text, str(path))
 
 
@@ -132,6 +132,8 @@ def parse_baseline(text: str, source: str) -> Baseline:
         data = json.loads(text)
     except ValueError as exc:
         raise ConfigError(f"{source}: the baseline is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: the baseline is not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the baseline must be a JSON object")
     schema = data.get("schema")

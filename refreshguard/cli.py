@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from refreshguard._version import __version__
 from refreshguard.reporters import Format
+from refreshguard.reporters._text import printable
 
 if TYPE_CHECKING:
     from refreshguard.config import Config
@@ -26,6 +28,28 @@ exit codes:
 
 docs: README.md, docs/controls.md, docs/risk-model.md, docs/output-formats.md
 """
+
+BASELINE_EPILOG = """\
+exit codes:
+  0  the baseline was written
+  2  usage or configuration error (or the baseline could not be written); nothing was written
+  3  the baseline was written, but some input could not be read (partial scan): apps in those
+     files are not in it
+
+docs: README.md, docs/output-formats.md (section "Baselines")
+"""
+
+DEFAULT_LOGIN_URL = "https://login.salesforce.com"
+DEFAULT_API_RESERVE = 10.0
+ORG_ONLY_OPTIONS = {
+    "jwt_consumer_key": "--jwt-consumer-key",
+    "jwt_key_file": "--jwt-key-file",
+    "login_url": "--login-url",
+    "api_version": "--api-version",
+    "api_reserve": "--api-reserve",
+}
+"""Options that only mean something for a live-org scan (argparse default None, so their use
+can be detected; the real defaults are applied in :func:`_org_report`)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan = sub.add_parser(
         "scan",
         help="scan metadata (SFDX source, Metadata API folders or zips, single files)",
-        description="Scan Salesforce metadata offline and judge every OAuth app.",
+        description="Scan Salesforce metadata (local files offline, or a live org read-only) and "
+        "judge every OAuth app.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -123,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="record today's failing findings so later scans fail only on new ones",
         description="Scan like `scan` and write every failing, unsuppressed finding to a baseline "
         "file. Rewriting an existing baseline keeps first-seen dates and drops fixed findings.",
+        epilog=BASELINE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     base.add_argument(
@@ -224,16 +250,14 @@ def _add_org_arguments(scan: argparse.ArgumentParser) -> None:
     org.add_argument(
         "--login-url",
         metavar="URL",
-        default="https://login.salesforce.com",
-        help="login host for the JWT flow (default: https://login.salesforce.com; sandboxes: "
+        help=f"login host for the JWT flow (default: {DEFAULT_LOGIN_URL}; sandboxes: "
         "https://test.salesforce.com or the My Domain URL)",
     )
-    org.add_argument("--api-version", metavar="N.N", default="66.0", help="API version (default: 66.0)")
+    org.add_argument("--api-version", metavar="N.N", help="API version (default: 66.0)")
     org.add_argument(
         "--api-reserve",
         metavar="PERCENT",
         type=float,
-        default=10.0,
         help="stop before the org's daily API allowance falls below PERCENT (default: 10)",
     )
 
@@ -264,15 +288,29 @@ def _scan(args: argparse.Namespace) -> int:
 
     org_scan = bool(args.target_org or args.org_from_env or args.jwt_username)
     if org_scan and args.paths:
-        print("refreshguard: error: give either PATHs or an org, not both", file=sys.stderr)
+        _error("give either PATHs or an org, not both")
         return ExitCode.USAGE
+    if not org_scan:
+        given = [flag for dest, flag in ORG_ONLY_OPTIONS.items() if getattr(args, dest) is not None]
+        if given:
+            _error(
+                f"{given[0]} only applies to a live-org scan; add --target-org, --org-from-env "
+                "or --jwt-username, or leave it out"
+            )
+            return ExitCode.USAGE
     args.paths = args.paths or ["."]
     paths = [Path(p) for p in args.paths]
-    targets = [Path(args.output)] if args.output else []
-    targets += [Path(f) for _fmt, f in args.report]
-    clash = _duplicate_target(targets)
+    outputs = ([("--output", args.output)] if args.output is not None else []) + [
+        (f"--report {fmt.value}=", f) for fmt, f in args.report
+    ]
+    for option, target in outputs:
+        bad = _bad_target(target)
+        if bad:
+            _error(f"{option} {target!r}: {bad}")
+            return ExitCode.USAGE
+    clash = _duplicate_target([Path(f) for _option, f in outputs])
     if clash is not None:
-        print(f"refreshguard: error: {clash} is named as the output of two reports", file=sys.stderr)
+        _error(f"{clash} is named as the output of two reports")
         return ExitCode.USAGE
     try:
         baseline = load_baseline(Path(args.baseline)) if args.baseline else None
@@ -283,7 +321,7 @@ def _scan(args: argparse.Namespace) -> int:
             with _Progress(enabled=not args.no_progress and sys.stderr.isatty()) as progress:
                 report = scan(args.paths, config, use_ignores=not args.no_ignores, progress=progress.update)
     except RefreshguardError as exc:
-        print(f"refreshguard: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return ExitCode.USAGE
     if baseline is not None:
         report = apply_baseline(report, baseline, args.baseline)
@@ -299,7 +337,7 @@ def _scan(args: argparse.Namespace) -> int:
         failed |= not _write_report(Path(args.output), text)
         print(summary_line(report), file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        failed |= not _emit(text)
     if failed:
         return ExitCode.USAGE
     fail_on = FailOn(args.fail_on) if args.fail_on else config.fail_on
@@ -330,9 +368,10 @@ def _fix(args: argparse.Namespace) -> int:
         zip_output = Path(args.zip_output) if args.zip_output else None
         result = fix(report, unsafe=args.unsafe, dry_run=args.dry_run, zip_output=zip_output)
     except RefreshguardError as exc:
-        print(f"refreshguard: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return ExitCode.USAGE
-    sys.stdout.write(render(result))
+    if not _emit(render(result)):
+        return ExitCode.USAGE
     return exit_code(result)
 
 
@@ -342,12 +381,17 @@ def _baseline(args: argparse.Namespace) -> int:
     from refreshguard.scan import ExitCode, scan
 
     output = Path(args.output)
+    bad = _bad_target(args.output)
+    if bad:
+        _error(f"--output {args.output!r}: {bad}")
+        return ExitCode.USAGE
     try:
-        previous = load_baseline(output) if output.exists() else None
+        # NOTE: only a regular file can hold a previous baseline; never read /dev/stdout or a FIFO.
+        previous = load_baseline(output) if output.is_file() else None
         config = _load_config(args, [Path(p) for p in args.paths])
         report = scan(args.paths, config, use_ignores=not args.no_ignores)
     except RefreshguardError as exc:
-        print(f"refreshguard: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return ExitCode.USAGE
     baseline = build_baseline(report, previous=previous)
     if not _write_report(output, dumps_baseline(baseline)):
@@ -355,7 +399,7 @@ def _baseline(args: argparse.Namespace) -> int:
     kept = len(baseline.fingerprints & previous.fingerprints) if previous else 0
     dropped = len(previous.fingerprints - baseline.fingerprints) if previous else 0
     print(
-        f"refreshguard: wrote {output}: {len(baseline.entries)} failing finding(s) "
+        f"refreshguard: wrote {printable(str(output))}: {len(baseline.entries)} failing finding(s) "
         f"({len(baseline.entries) - kept} new, {kept} kept, {dropped} fixed and dropped)",
         file=sys.stderr,
     )
@@ -367,6 +411,40 @@ def _baseline(args: argparse.Namespace) -> int:
         )
         return ExitCode.PARTIAL
     return ExitCode.OK
+
+
+def _error(message: str) -> None:
+    """One error line on standard error; the message may echo input, so it is made printable."""
+    print(f"refreshguard: error: {printable(message)}", file=sys.stderr)
+
+
+def _emit(text: str) -> bool:
+    """Write ``text`` to standard output; on failure (a full disk, a closed pipe) print one error
+    line and return False. Standard output is then pointed at the null device so Python's own
+    flush at exit cannot fail again with a traceback."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        _error(f"cannot write to standard output: {exc.strerror or exc}")
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())
+            os.close(null)
+        except (OSError, ValueError, AttributeError):
+            pass  # NOTE: not a real file descriptor (tests capture stdout); nothing to protect.
+        return False
+    return True
+
+
+def _bad_target(target: str) -> str:
+    """Why ``target`` cannot name a report file (empty when it can)."""
+    if not target:
+        return "the file name is empty"
+    path = Path(target)
+    if target.endswith(("/", os.sep)) or path.name in ("", ".", "..") or path.is_dir():
+        return "names a folder, not a file"
+    return ""
 
 
 def _duplicate_target(paths: list[Path]) -> Path | None:
@@ -383,10 +461,9 @@ def _write_report(path: Path, text: str) -> bool:
     """Write one report atomically (creating its folder); print the error and return False when
     that fails."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         _write(path, text)
     except OSError as exc:
-        print(f"refreshguard: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        _error(f"cannot write {path}: {exc.strerror or exc}")
         return False
     return True
 
@@ -398,10 +475,19 @@ def _org_report(args: argparse.Namespace, config: Config) -> Report:
     try:
         import httpx
 
-        from refreshguard.org import DEFAULT_TIMEOUT, OrgClient, from_env, from_sf_cli, jwt_bearer, scan_org
+        from refreshguard.org import (
+            DEFAULT_API_VERSION,
+            DEFAULT_TIMEOUT,
+            OrgClient,
+            from_env,
+            from_sf_cli,
+            jwt_bearer,
+            scan_org,
+        )
     except ImportError:
         raise ConfigError("scanning an org needs the org extra: pip install 'refreshguard[org]'") from None
-    if args.api_reserve < 0 or args.api_reserve >= 100:
+    reserve = DEFAULT_API_RESERVE if args.api_reserve is None else args.api_reserve
+    if reserve < 0 or reserve >= 100:
         raise ConfigError("--api-reserve must be a percentage from 0 to 99")
     with httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=False) as http:
         if args.target_org:
@@ -416,9 +502,11 @@ def _org_report(args: argparse.Namespace, config: Config) -> Report:
                 consumer_key=args.jwt_consumer_key,
                 key_file=Path(args.jwt_key_file),
                 username=args.jwt_username,
-                login_url=args.login_url,
+                login_url=args.login_url or DEFAULT_LOGIN_URL,
             )
-        client = OrgClient(credentials, http, api_version=args.api_version, reserve_percent=args.api_reserve)
+        client = OrgClient(
+            credentials, http, api_version=args.api_version or DEFAULT_API_VERSION, reserve_percent=reserve
+        )
         return scan_org(client, config, use_ignores=not args.no_ignores)
 
 
@@ -431,13 +519,42 @@ def _want_color(choice: str, stream: TextIO) -> bool:
 
 
 def _write(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, then rename: never a half-written report."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write one report without ever leaving it half-written or replacing something that is not
+    a report file.
+
+    A symlink is followed and its target written. A regular file (or a new one) is written via a
+    temporary file in the same folder and renamed over it, keeping the old file's mode. Anything
+    else that exists (a character device such as /dev/null, a FIFO, /dev/stdout or another
+    /proc or /dev/fd entry) is written straight through with a normal open: renaming over it
+    would replace the device node or the link instead of writing to it.
+    """
+    data = text.encode("utf-8")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        info: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(21, "Is a directory")
+    special = str(path).startswith(("/dev/", "/proc/"))
+    if special or (info is not None and not stat.S_ISREG(info.st_mode)):
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return
+    real = Path(os.path.realpath(path))
+    real.parent.mkdir(parents=True, exist_ok=True)
+    tmp = real.with_name(f".{real.name}.{os.getpid()}.tmp")
+    with open(tmp, "xb") as fh:  # NOTE: "x": never write through a planted file or link
+        try:
+            fh.write(data)
+        except BaseException:
+            tmp.unlink()
+            raise
+    try:
+        if info is not None:
+            os.chmod(tmp, stat.S_IMODE(info.st_mode))
+        os.replace(tmp, real)
     finally:
-        if tmp.exists():
+        if os.path.lexists(tmp):
             tmp.unlink()
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import os
+import stat
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,6 +30,9 @@ from refreshguard.errors import ConfigError
 from refreshguard.model import AppKind
 
 CONFIG_NAMES = ("refreshguard.toml", ".refreshguard.toml")
+
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A configuration file larger than this (1 MiB) is refused rather than read."""
 
 
 class FailOn(StrEnum):
@@ -121,26 +125,73 @@ def find_config(start: list[Path]) -> Path | None:
 
 
 def _has_tool_section(path: Path) -> bool:
+    """True when ``path`` (a pyproject.toml) has a ``refreshguard`` key under ``tool``, whatever
+    its type: a wrong type is then reported by :func:`load_config`, not silently ignored. A
+    pyproject.toml that cannot be read as TOML belongs to other tools and is passed over."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        data = _toml(path)
+    except ConfigError:
         return False
-    return isinstance(data.get("tool"), dict) and "refreshguard" in data["tool"]
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "refreshguard" in tool
+
+
+def read_text_file(path: Path, limit: int, what: str) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes. Raises ConfigError for
+    anything else (a device such as /dev/zero, a FIFO, a folder, a file too large, not UTF-8),
+    naming ``what`` the file was meant to be."""
+    try:
+        with open(path, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ConfigError(f"{path}: the {what} must be a regular file")
+            data = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: the {what} must be a regular file, not a folder") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ConfigError(f"{path}: the {what} is larger than {limit:,} bytes; refused")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the {what} is not UTF-8 text") from None
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        text = read_text_file(path, MAX_CONFIG_BYTES, "configuration")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: cannot read the configuration: file not found") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
 
 
 def load_config(path: Path | None, known_controls: frozenset[str]) -> Config:
     """Read and validate the configuration at ``path`` (None gives the defaults)."""
     if path is None:
         return Config()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = _toml(path)
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("refreshguard", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: 'tool' must be a table, not {_type(tool)}")
+        data = tool.get("refreshguard", {})
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [tool.refreshguard] must be a table, not {_type(data)}")
     return _parse(data, str(path), known_controls)
+
+
+def _type(value: object) -> str:
+    """The TOML name of a value's type, for messages."""
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array"}
+    return next((n for t, n in names.items() if isinstance(value, t)), "a date or time")
 
 
 def _parse(data: dict[str, Any], source: str, known: frozenset[str]) -> Config:
@@ -152,6 +203,8 @@ def _parse(data: dict[str, Any], source: str, known: frozenset[str]) -> Config:
         )
     fail_on = data.get("fail_on", FailOn.ANY.value)
     try:
+        if not isinstance(fail_on, str):
+            raise ValueError(fail_on)
         fail_on_value = FailOn(fail_on)
     except ValueError:
         raise ConfigError(
@@ -175,7 +228,7 @@ def _ignore(entry: object, where: str, known: frozenset[str]) -> Ignore:
     if extra:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(extra)}")
     control = entry.get("control")
-    if control not in known:
+    if not isinstance(control, str) or control not in known:
         raise ConfigError(f"{where}: control must be one of {', '.join(sorted(known))}, not {control!r}")
     app = entry.get("app")
     if not isinstance(app, str) or not app.strip():
@@ -185,6 +238,8 @@ def _ignore(entry: object, where: str, known: frozenset[str]) -> Ignore:
         raise ConfigError(f"{where}: 'reason' is required: say why the finding is accepted")
     kind_text = entry.get("kind")
     try:
+        if kind_text is not None and not isinstance(kind_text, str):
+            raise ValueError(kind_text)
         kind = AppKind(kind_text) if kind_text is not None else None
     except ValueError:
         raise ConfigError(f"{where}: kind must be connected-app or external-client-app") from None

@@ -12,22 +12,29 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 import stat
 import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
 from refreshguard._xmledit import EditRefused, redacted_diff, replace_text
 from refreshguard.collectors import read_document
 from refreshguard.collectors.external_client_app import EcaFile, join
-from refreshguard.collectors.inputs import Document
-from refreshguard.collectors.xmlread import XmlRejected, line_of, local, parse
+from refreshguard.collectors.inputs import (
+    MAX_COMPRESSION_RATIO,
+    MAX_ZIP_MEMBERS,
+    MAX_ZIP_TOTAL_BYTES,
+    Document,
+)
+from refreshguard.collectors.xmlread import MAX_FILE_BYTES, XmlRejected, line_of, local, parse
 from refreshguard.controls import require_secret_for_refresh_token as control
 from refreshguard.errors import FixError
 from refreshguard.findings import Outcome, Problem, Report
@@ -246,20 +253,26 @@ def replace_file(path: Path, expected: bytes, new: bytes) -> None:
     # silently replaced; the owner's write bit is the user's intent, so it is honoured.
     if not mode & stat.S_IWUSR or not os.access(real, os.W_OK):
         raise FixError(f"{path} is read-only (mode {mode:04o}); make it writable (chmod u+w) and run again")
-    _write_atomically(real, new, mode, info, expected, str(path))
+    _write_atomically(real, lambda fh: fh.write(new), mode, info, expected, str(path))
 
 
 def _write_atomically(
-    real: Path, data: bytes, mode: int, info: os.stat_result, expected: bytes | None, shown: str
+    real: Path,
+    write: Callable[[BinaryIO], object],
+    mode: int,
+    info: os.stat_result,
+    expected: bytes | None,
+    shown: str,
 ) -> None:
+    """Write a temporary file next to ``real`` with ``write``, then rename it over ``real``."""
     try:
         fd, tmp_name = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".rgtmp")
     except OSError as exc:
         raise FixError(f"cannot create a temporary file next to {shown}: {exc.strerror or exc}") from None
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, "w+b") as fh:
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
@@ -312,9 +325,9 @@ def _fix_zip(
         with zipfile.ZipFile(path) as archive:
             for member, group in by_member.items():
                 try:
-                    data = archive.read(member)
+                    data = _read_member(archive, member)
                     new = apply_edits(data, group, Origin(path, member=member))
-                except (KeyError, EditRefused, zipfile.BadZipFile, RuntimeError) as exc:
+                except (KeyError, EditRefused, zipfile.BadZipFile, RuntimeError, EOFError) as exc:
                     results += _fail_all(group, f"{path}!{member} was not changed: {exc}")
                     continue
                 replaced[member] = new
@@ -334,28 +347,69 @@ def _fix_zip(
     return results + [EditResult(e, Status.APPLIED, f"written to the copy {output}") for e in fixed]
 
 
+def _read_member(archive: zipfile.ZipFile, member: str) -> bytes:
+    """One metadata member, at most the scan's file size limit."""
+    with archive.open(member) as fh:
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise EditRefused(f"the member is larger than {MAX_FILE_BYTES:,} bytes")
+    return data
+
+
+def check_zip_limits(infos: Sequence[zipfile.ZipInfo], shown: str) -> None:
+    """Refuse a zip the scan would not read whole: too many entries, too many bytes once
+    inflated, or a member that compresses too well to be real (a zip bomb). The sizes come from
+    the headers; reading stops at the size a header gives, so they bound the work done."""
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise FixError(
+            f"cannot copy the zip {shown}: it has {len(infos):,} entries; more than "
+            f"{MAX_ZIP_MEMBERS:,} is refused"
+        )
+    total = sum(i.file_size for i in infos)
+    if total > MAX_ZIP_TOTAL_BYTES:
+        raise FixError(
+            f"cannot copy the zip {shown}: its entries inflate to {total:,} bytes; more than "
+            f"{MAX_ZIP_TOTAL_BYTES:,} is refused"
+        )
+    for i in infos:
+        ratio = i.file_size / i.compress_size if i.compress_size else (0 if not i.file_size else float("inf"))
+        if i.compress_type != zipfile.ZIP_STORED and ratio > MAX_COMPRESSION_RATIO:
+            raise FixError(
+                f"cannot copy the zip {shown}: member {i.filename!r} compresses more than "
+                f"{MAX_COMPRESSION_RATIO}:1, too well to be real metadata (zip bomb?)"
+            )
+
+
 def write_zip_copy(source: Path, output: Path, replaced: dict[str, bytes]) -> None:
     """Write ``output``: ``source`` with the members in ``replaced`` swapped, every other member's
-    content, name, date, attributes and compression method kept."""
+    content, name, date, attributes and compression method kept. Unchanged members are streamed
+    from the source to the copy, never held in memory whole, within the scan's zip limits."""
     real = Path(os.path.realpath(output))
     try:
-        with zipfile.ZipFile(source) as src:
-            members = [(copy.copy(info), replaced.get(info.filename)) for info in src.infolist()]
-            parts = [(info, data if data is not None else src.read(info)) for info, data in members]
-            comment = src.comment
-    except (OSError, zipfile.BadZipFile, RuntimeError) as exc:
+        src = zipfile.ZipFile(source)
+    except (OSError, zipfile.BadZipFile) as exc:
         raise FixError(f"cannot read the zip {source}: {exc}") from None
-    buffer = _zip_bytes(parts, comment)
-    info = source.stat()
-    _write_atomically(real, buffer, stat.S_IMODE(info.st_mode), info, None, str(output))
+    with src:
+        check_zip_limits(src.infolist(), str(source))
+        info = source.stat()
+
+        def write(fh: BinaryIO) -> None:
+            try:
+                _copy_zip(src, fh, replaced)
+            except (zipfile.BadZipFile, RuntimeError, EOFError, NotImplementedError) as exc:
+                raise FixError(f"cannot copy the zip {source}: {exc}") from None
+
+        _write_atomically(real, write, stat.S_IMODE(info.st_mode), info, None, str(output))
 
 
-def _zip_bytes(parts: list[tuple[zipfile.ZipInfo, bytes]], comment: bytes) -> bytes:
-    import io
-
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as dest:
-        dest.comment = comment
-        for info, data in parts:
-            dest.writestr(info, data)
-    return out.getvalue()
+def _copy_zip(src: zipfile.ZipFile, fh: BinaryIO, replaced: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(fh, "w") as dest:
+        dest.comment = src.comment
+        for original in src.infolist():
+            info = copy.copy(original)
+            new = replaced.get(info.filename)
+            if new is not None or info.is_dir():
+                dest.writestr(info, new if new is not None else b"")
+                continue
+            with src.open(original) as reader, dest.open(info, "w") as writer:
+                shutil.copyfileobj(reader, writer, 1024 * 1024)

@@ -1,7 +1,8 @@
 """Text for people about a fix run: the diffs (dry run), then one entry per app, then a summary.
 
 A pure function of a :class:`~refreshguard.fix.FixResult`; it never shows file content other than
-the redacted diffs the fix produced.
+the redacted diffs the fix produced. Text from the input (names, paths, reasons, diff lines) is
+escaped with :mod:`refreshguard.reporters._text`, so it cannot carry terminal escapes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import Counter
 from refreshguard.fix import FixResult, Status
 from refreshguard.fixes import Disposition
 from refreshguard.model import AppKind
+from refreshguard.reporters._text import printable, printable_lines
 
 _LABEL = {
     Status.APPLIED: "fixed",
@@ -29,13 +31,13 @@ def render(result: FixResult, *, show_diffs: bool | None = None) -> str:
     """The whole text. Diffs are shown in a dry run unless ``show_diffs`` says otherwise."""
     out: list[str] = []
     if show_diffs if show_diffs is not None else result.dry_run:
-        out.extend(d.rstrip("\n") for d in result.diffs)
+        out.extend(printable_lines(d.rstrip("\n")) for d in result.diffs)
         if result.diffs:
             out.append("")
     for item in result.results:
         edit = item.edit
-        out.append(f"{_LABEL[item.status]}: {_KIND[edit.app.kind]} {edit.app.name}: {edit.title}")
-        out.append(f"{_INDENT}{edit.origin.display()}")
+        out.append(printable(f"{_LABEL[item.status]}: {_KIND[edit.app.kind]} {edit.app.name}: {edit.title}"))
+        out.append(f"{_INDENT}{printable(edit.origin.display())}")
         if item.message:
             out.extend(_wrap(item.message))
         if item.status is Status.SKIPPED_UNSAFE:
@@ -48,7 +50,7 @@ def render(result: FixResult, *, show_diffs: bool | None = None) -> str:
             for tip in edit.hardening:
                 out.extend(_wrap(f"Also consider (by hand): {tip}."))
     for problem in result.problems:
-        out.append(f"not read: {problem.origin.display()}")
+        out.append(f"not read: {printable(problem.origin.display())}")
         out.extend(_wrap(problem.message))
     out.append(summary_line(result))
     return "\n".join(out) + "\n"
@@ -73,7 +75,7 @@ def summary_line(result: FixResult) -> str:
 
 def _wrap(text: str) -> list[str]:
     wrapped = textwrap.wrap(
-        text,
+        printable(text),
         100,
         initial_indent=_INDENT,
         subsequent_indent=_INDENT,

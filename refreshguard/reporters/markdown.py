@@ -12,6 +12,7 @@ import re
 
 from refreshguard.findings import Finding, Outcome, Report
 from refreshguard.reporters._common import KIND_LABEL, by_risk, orphan_problems
+from refreshguard.reporters._text import printable
 
 MAX_CHARS = 65_000
 """Upper bound on the output length; GitHub refuses comments over 65,536 characters."""
@@ -26,7 +27,7 @@ _TRUNCATED = (
 
 def escape(text: str) -> str:
     """Plain text made inert in GitHub-flavoured markdown, table cells included."""
-    text = re.sub(r"\s+", " ", text).strip()
+    text = printable(re.sub(r"\s+", " ", text).strip())
     text = "".join(_ENTITIES.get(ch, ch) for ch in text)
     # NOTE: '>' became '&gt;' above; the class keeps it for safety if that order ever changes.
     return _ESCAPE.sub(r"\\\1", text)

@@ -1,6 +1,8 @@
 """Human-readable report for terminals and CI logs: grouped by app, worst first, with a summary.
 
-Plain text unless ``color`` is set; no cursor tricks, so it reads the same in a CI log.
+Plain text unless ``color`` is set; no cursor tricks, so it reads the same in a CI log. Every
+piece of text from the input goes through :func:`~refreshguard.reporters._text.printable`, so a
+name or reason cannot carry terminal escapes or forge a line.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import textwrap
 from itertools import groupby
 
 from refreshguard.findings import Effect, Finding, Outcome, Report
+from refreshguard.reporters._text import printable
 
 _ORDER = {
     Outcome.FAIL: 0,
@@ -59,7 +62,7 @@ def render(report: Report, *, color: bool = False, verbose: bool = False, width:
         for p in report.problems:
             lines.extend(_wrap(f"{p.origin.display()}: {p.message}", width, "  ", "    "))
     for w in report.warnings:
-        lines.extend(_wrap(paint(f"warning: {w}", "33"), width, "", "  "))
+        lines.extend(paint(line, "33") for line in _wrap(f"warning: {w}", width, "", "  "))
     if report.extra:
         lines.append("")
         lines.extend(_wrap(run_line(report), width, "", "  "))
@@ -95,7 +98,7 @@ def summary_line(report: Report) -> str:
 
 def run_line(report: Report) -> str:
     """Facts about the run (for an org: the org, API calls made, API usage)."""
-    return "Run: " + "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.extra.items())
+    return printable("Run: " + "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.extra.items()))
 
 
 def _count(n: int, noun: str) -> str:
@@ -110,8 +113,9 @@ def _painter(color: bool):  # type: ignore[no-untyped-def]
 
 
 def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
+    """``text`` (escaped with :func:`printable`) wrapped to ``width``."""
     return textwrap.wrap(
-        text,
+        printable(text),
         width=width,
         initial_indent=first,
         subsequent_indent=rest,
@@ -122,14 +126,14 @@ def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
 
 def _finding(f: Finding, paint, verbose: bool, width: int) -> list[str]:  # type: ignore[no-untyped-def]
     label = _LABEL[f.outcome]
-    head = f"{paint(label.ljust(8), _COLOR[f.outcome])} {f.app.kind.value}  {f.app.name}"
+    head = f"{paint(label.ljust(8), _COLOR[f.outcome])} {f.app.kind.value}  {printable(f.app.name)}"
     if f.risk:
         head += f"  [{f.risk.severity.value} {f.risk.score:.1f}]"
     if f.suppressed:
         head += paint("  (suppressed)", "2")
     if f.baselined:
         head += paint("  (baselined)", "2")
-    lines = [head, f"{_INDENT}{f.location.display()}"]
+    lines = [head, f"{_INDENT}{printable(f.location.display())}"]
     detailed = verbose or f.outcome in (Outcome.FAIL, Outcome.ERROR, Outcome.NOT_AVAILABLE)
     lines.extend(_wrap(f.message, width, _INDENT, _INDENT))
     if f.outcome is Outcome.NOT_APPLICABLE:
@@ -143,7 +147,7 @@ def _finding(f: Finding, paint, verbose: bool, width: int) -> list[str]:  # type
     if f.app.usage is not None:
         u = f.app.usage
         last = f", last used {u.last_used}" if u.last_used else ""
-        lines.append(f"{_INDENT}Tokens: {u.grants} grants, {u.users} users{last}")
+        lines.append(printable(f"{_INDENT}Tokens: {u.grants} grants, {u.users} users{last}"))
     if f.risk:
         r = f.risk
         lines.append(
