@@ -295,3 +295,119 @@ def test_empty_scopes_element_is_invalid(tmp_path: Path) -> None:
     f = judge_ca(tmp_path, f"<oauthConfig><scopes/><{FLAG}>false</{FLAG}></oauthConfig>")
     assert f.outcome.value == "fail"
     assert f.app.scopes.note == "<scopes> at line 3 is empty, which is not a scope name"
+
+
+# --- C2: a zip with two members of the same name -------------------------------------------
+
+
+def test_zip_with_two_members_of_one_name_is_never_a_pass(tmp_path: Path) -> None:
+    import warnings
+    import zipfile
+
+    member = "unpackaged/connectedApps/Twin.connectedApp"
+    archive = tmp_path / "retrieve.zip"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+        with zipfile.ZipFile(archive, "w") as zf:
+            for value in ("true", "false"):
+                zf.writestr(member, ca(f"<oauthConfig>{SCOPES}<{FLAG}>{value}</{FLAG}></oauthConfig>"))
+    report = scan([archive])
+    got = sorted(f.outcome.value for f in report.findings if f.app.name == "Twin")
+    assert got == ["error", "fail", "pass"]
+    (problem,) = report.problems
+    assert (problem.origin.path, problem.origin.member) == (str(archive), member)
+    assert problem.message == (
+        f"the zip holds 2 members named {member}; which one Salesforce would deploy is not "
+        "defined, so each copy is judged on its own"
+    )
+
+
+# --- M1: a folder named like a metadata file ------------------------------------------------
+
+
+def test_folder_named_like_a_metadata_file_is_a_problem(tmp_path: Path) -> None:
+    (tmp_path / "connectedApps" / "Ghost.connectedApp-meta.xml").mkdir(parents=True)
+    report = scan([tmp_path])
+    (problem,) = report.problems
+    assert problem.origin.path == f"{tmp_path}/connectedApps/Ghost.connectedApp-meta.xml"
+    assert problem.message == (
+        "a folder, not a file: its name is that of a ConnectedApp metadata file, so an app may be "
+        "missing here; it was not read as one (what is inside is walked as usual)"
+    )
+    assert {(f.app.name, f.outcome.value) for f in report.findings} == {("Ghost", "error")}
+
+
+# --- H3: file names that are not UTF-8 ------------------------------------------------------
+
+
+def test_undecodable_file_names_render_in_every_format(tmp_path: Path) -> None:
+    import json
+    import os
+
+    from refreshguard.reporters import Format, renderer
+
+    folder = os.fsencode(tmp_path / "connectedApps")
+    os.makedirs(folder)
+    content = ca(f"<oauthConfig>{SCOPES}<{FLAG}>false</{FLAG}></oauthConfig>").encode()
+    with open(os.path.join(folder, b"Bad\xff.connectedApp-meta.xml"), "wb") as fh:
+        fh.write(content)
+    os.makedirs(os.path.join(folder, b"Odd\xfe.connectedApp-meta.xml"))
+    explicit = os.fsdecode(os.path.join(folder, b"Bad\xff.connectedApp-meta.xml"))
+    report = scan([tmp_path, explicit])
+    shown = {(f.app.name, f.location.path) for f in report.findings if f.outcome.value == "fail"}
+    assert shown == {("Bad\\xff", f"{tmp_path}/connectedApps/Bad\\xff.connectedApp-meta.xml")}
+    assert report.inputs == (str(tmp_path), f"{tmp_path}/connectedApps/Bad\\xff.connectedApp-meta.xml")
+    assert [p.origin.path for p in report.problems] == [
+        f"{tmp_path}/connectedApps/Odd\\xfe.connectedApp-meta.xml"
+    ]
+    for fmt in Format:
+        text = renderer(fmt)(report)
+        text.encode("utf-8")
+        # JSON, SARIF and markdown escape the backslash (markdown also escapes the dot)
+        assert "Badxff.connectedApp" in text.replace("\\", ""), fmt
+    data = json.loads(renderer(Format.JSON)(report))
+    assert data["inputs"][1] == f"{tmp_path}/connectedApps/Bad\\xff.connectedApp-meta.xml"
+
+
+# --- H5: sfdx-project.json that json accepts but that names no usable folder ----------------
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (
+            '{"packageDirectories":[{"path":"a\\u0000b"}]}',
+            "path 1 holds a NUL character, which no file name can",
+        ),
+        ('{"packageDirectories":[{"path":"\\ud800"}]}', "path 1 cannot be encoded as a file name"),
+        ("[" * 100_000 + "]" * 100_000, "not usable JSON: it is nested too deeply"),
+    ],
+)
+def test_unusable_sfdx_project_is_the_documented_problem(tmp_path: Path, text: str, why: str) -> None:
+    write(
+        tmp_path,
+        {
+            "sfdx-project.json": text,
+            "force-app/connectedApps/App.connectedApp-meta.xml": ca(
+                f"<oauthConfig>{SCOPES}<{FLAG}>false</{FLAG}></oauthConfig>"
+            ),
+        },
+    )
+    report = scan([tmp_path])
+    assert [p.message for p in report.problems] == [
+        f"cannot use its packageDirectories ({why}); the whole folder is walked"
+    ]
+    assert {(f.app.name, f.outcome.value) for f in report.findings} == {("App", "fail")}
+
+
+# --- L1: the root element's name is capped when echoed --------------------------------------
+
+
+def test_root_element_name_is_capped_and_cleaned(tmp_path: Path) -> None:
+    long_name = "R" * 200
+    write(tmp_path, {"connectedApps/X.connectedApp-meta.xml": f"<{long_name}/>"})
+    (problem,) = scan([tmp_path]).problems
+    assert problem.message == (
+        f"the file name says ConnectedApp but the root element is <{'R' * 60}…>; "
+        "rename the file or fix its content"
+    )

@@ -7,6 +7,7 @@ files). Every collector yields the same model, so controls never ask where an ap
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 from refreshguard.collectors import metadata_types as mt
 from refreshguard.collectors.connected_app import build_connected_app
 from refreshguard.collectors.external_client_app import EcaFile, join
-from refreshguard.collectors.inputs import Document, iter_documents
+from refreshguard.collectors.inputs import Document, display, iter_documents
 from refreshguard.collectors.values import flaw
 from refreshguard.collectors.xmlread import (
     Field,
@@ -74,7 +75,7 @@ def _collect(paths: Iterable[str | Path], progress: ProgressCallback | None) -> 
     count = 0
     seen: set[tuple[int, int, str | None]] = set()
     for given in paths:
-        shown = str(given)
+        shown = display(str(given))
         for item in iter_documents(Path(given), shown):
             if isinstance(item, Problem):
                 problems.append(item)
@@ -172,5 +173,8 @@ def _full_name(fields: dict[str, list[Field]], guessed: str | None, doc: Documen
 
 
 def _base_name(origin: Origin) -> str:
-    raw = origin.member or origin.path
-    return raw.replace("\\", "/").rsplit("/", 1)[-1]
+    # A zip made on Windows may separate folders with backslashes; a path on this machine only
+    # with os.sep, and a backslash in it may be the escape of an undecodable byte (\\xff).
+    if origin.member:
+        return origin.member.replace("\\", "/").rsplit("/", 1)[-1]
+    return origin.path.replace(os.sep, "/").rsplit("/", 1)[-1]
