@@ -71,6 +71,9 @@ class Setting(Generic[T]):
     """The element (EXPLICIT, INVALID) or the file (DEFAULT) it comes from; None when UNKNOWN."""
     element: str = ""
     """The metadata element name, for messages (``oauthConfig/isSecretRequiredForRefreshToken``)."""
+    note: str = ""
+    """Why an INVALID value is invalid, when it is something other than an unreadable value (a
+    repeated or misplaced element); empty otherwise."""
 
     @property
     def is_known(self) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from refreshguard._version import __version__
 from refreshguard.collectors import Collection, ProgressCallback, collect_paths
+from refreshguard.collectors.inputs import display
 from refreshguard.collectors.metadata_types import ECA_TYPES, split_file_name
 from refreshguard.config import Config, FailOn
 from refreshguard.controls import CONTROLS, Control
@@ -49,7 +50,8 @@ def scan(
     if missing:
         raise CollectionError(f"no such file or folder: {', '.join(missing)}")
     collection = collect_paths(paths, progress)
-    return evaluate(collection, [str(p) for p in paths], config, use_ignores=use_ignores, today=today)
+    inputs = [display(str(p)) for p in paths]  # valid text even for undecodable file names
+    return evaluate(collection, inputs, config, use_ignores=use_ignores, today=today)
 
 
 def evaluate(

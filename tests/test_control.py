@@ -131,7 +131,7 @@ def test_refresh_scope_in_any_case(tmp_path: Path, scope: str) -> None:
     assert f.outcome is Outcome.FAIL
 
 
-@pytest.mark.parametrize("scopes", ["", "<scopes>Full</scopes>", "<scopes>Api</scopes><scopes>Full</scopes>"])
+@pytest.mark.parametrize("scopes", ["<scopes>Full</scopes>", "<scopes>Api</scopes><scopes>Full</scopes>"])
 def test_no_refresh_scope_is_not_applicable(tmp_path: Path, scopes: str) -> None:
     oauth = f"<isSecretRequiredForRefreshToken>false</isSecretRequiredForRefreshToken>{scopes}"
     write(tmp_path, {"connectedApps/No_Refresh.connectedApp-meta.xml": connected_app(oauth)})

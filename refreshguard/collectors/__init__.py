@@ -7,6 +7,7 @@ files). Every collector yields the same model, so controls never ask where an ap
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,8 +16,18 @@ from pathlib import Path
 from refreshguard.collectors import metadata_types as mt
 from refreshguard.collectors.connected_app import build_connected_app
 from refreshguard.collectors.external_client_app import EcaFile, join
-from refreshguard.collectors.inputs import Document, iter_documents
-from refreshguard.collectors.xmlread import Field, XmlRejected, children, line_of, local, parse
+from refreshguard.collectors.inputs import Document, display, iter_documents
+from refreshguard.collectors.values import flaw
+from refreshguard.collectors.xmlread import (
+    Field,
+    XmlRejected,
+    children,
+    line_of,
+    local,
+    parse,
+    shown_name,
+    strays,
+)
 from refreshguard.findings import Problem
 from refreshguard.model import App, Origin
 
@@ -64,7 +75,7 @@ def _collect(paths: Iterable[str | Path], progress: ProgressCallback | None) -> 
     count = 0
     seen: set[tuple[int, int, str | None]] = set()
     for given in paths:
-        shown = str(given)
+        shown = display(str(given))
         for item in iter_documents(Path(given), shown):
             if isinstance(item, Problem):
                 problems.append(item)
@@ -100,7 +111,8 @@ def read_document(doc: Document) -> App | EcaFile | Problem:
     if doc.expected_type is not None and root_type != doc.expected_type:
         return Problem(
             doc.origin,
-            f"the file name says {doc.expected_type} but the root element is <{root_type}>; "
+            f"the file name says {doc.expected_type} but the root element is "
+            f"<{shown_name(root_type)}>; "
             "rename the file or fix its content",
             doc.expected_type,
             guessed_name,
@@ -108,7 +120,7 @@ def read_document(doc: Document) -> App | EcaFile | Problem:
     if root_type not in mt.KNOWN_ROOTS:
         return Problem(
             doc.origin,
-            f"not a Connected App or External Client App file (root element <{root_type}>)",
+            f"not a Connected App or External Client App file (root element <{shown_name(root_type)}>)",
             None,
             guessed_name,
         )
@@ -121,6 +133,13 @@ def read_document(doc: Document) -> App | EcaFile | Problem:
         app_name = _full_name(fields, guessed_name, doc)
     else:
         link = fields.get("externalClientApplication")
+        if link and (len(link) > 1 or link[0].bad):
+            return Problem(
+                origin,
+                f"{flaw('externalClientApplication', link)}; the file cannot be joined to its app",
+                root_type,
+                guessed_name,
+            )
         if not link or not link[0].text:
             return Problem(
                 origin,
@@ -130,7 +149,18 @@ def read_document(doc: Document) -> App | EcaFile | Problem:
                 guessed_name,
             )
         app_name = link[0].text
-    return EcaFile(root_type, app_name, origin, fields, doc.bundle)
+    watched = _WATCHED.get(root_type, ())
+    misplaced = strays(root, {name: (root, root_type) for name in watched}) if watched else {}
+    return EcaFile(root_type, app_name, origin, fields, doc.bundle, misplaced)
+
+
+_WATCHED: dict[str, tuple[str, ...]] = {
+    mt.ECA_GLOBAL_OAUTH: ("isSecretRequiredForRefreshToken",),
+    mt.ECA_OAUTH_SETTINGS: ("commaSeparatedOauthScopes",),
+    mt.ECA_POLICIES: ("isEnabled", "isOauthPluginEnabled"),
+}
+"""Per ECA type, the settings that decide the refresh verdict: an element of the same name
+anywhere but directly under the root makes the setting untrustworthy."""
 
 
 def _full_name(fields: dict[str, list[Field]], guessed: str | None, doc: Document) -> str:
@@ -143,5 +173,8 @@ def _full_name(fields: dict[str, list[Field]], guessed: str | None, doc: Documen
 
 
 def _base_name(origin: Origin) -> str:
-    raw = origin.member or origin.path
-    return raw.replace("\\", "/").rsplit("/", 1)[-1]
+    # A zip made on Windows may separate folders with backslashes; a path on this machine only
+    # with os.sep, and a backslash in it may be the escape of an undecodable byte (\\xff).
+    if origin.member:
+        return origin.member.replace("\\", "/").rsplit("/", 1)[-1]
+    return origin.path.replace(os.sep, "/").rsplit("/", 1)[-1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from refreshguard.collectors import metadata_types as mt
@@ -36,6 +36,9 @@ class EcaFile:
     """Its child elements."""
     bundle: str
     """The metadata tree it lives in."""
+    misplaced: dict[str, str] = field(default_factory=dict)
+    """Setting name -> why it cannot be trusted because the document also has an element of
+    that name where Salesforce would not accept it (see ``xmlread.strays``)."""
 
 
 def join(files: Iterable[EcaFile]) -> list[App]:
@@ -79,17 +82,16 @@ def _build(group: list[EcaFile]) -> App:
     primary = glbl or header or group[0]
     missing = tuple(t for t in mt.ECA_TYPES if t not in parts)
 
-    def g(field: str, default: bool | None) -> Setting[bool]:
-        if glbl is None:
-            return unknown(field)
-        return v.read(glbl.fields, field, glbl.origin, v.to_bool, default, field, glbl.origin.line)
+    def g(name: str, default: bool | None) -> Setting[bool]:
+        return setting_from(glbl, name, v.to_bool, default)
 
     def setting_from(
-        item: EcaFile | None, field: str, convert: Callable[[str], T | None], default: T | None
+        item: EcaFile | None, name: str, convert: Callable[[str], T | None], default: T | None
     ) -> Setting[T]:
         if item is None:
-            return unknown(field)
-        return v.read(item.fields, field, item.origin, convert, default, field, item.origin.line)
+            return unknown(name)
+        stray = item.misplaced.get(name, "")
+        return v.read(item.fields, name, item.origin, convert, default, name, item.origin.line, stray)
 
     return App(
         kind=AppKind.EXTERNAL_CLIENT_APP,
@@ -122,9 +124,10 @@ def _oauth_enabled(policies: EcaFile | None) -> Setting[bool]:
     """False when the app or its OAuth plugin is switched off; unknown without the file."""
     if policies is None:
         return unknown("isOauthPluginEnabled")
-    for field in ("isEnabled", "isOauthPluginEnabled"):
+    for name in ("isEnabled", "isOauthPluginEnabled"):
+        stray = policies.misplaced.get(name, "")
         setting = v.read(
-            policies.fields, field, policies.origin, v.to_bool, True, field, policies.origin.line
+            policies.fields, name, policies.origin, v.to_bool, True, name, policies.origin.line, stray
         )
         if setting.known is Known.INVALID or setting.value is False:
             return setting

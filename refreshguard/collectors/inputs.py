@@ -8,6 +8,7 @@ import json
 import os
 import stat
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -28,6 +29,27 @@ MAX_COMPRESSION_RATIO = 200
 """A member that inflates more than this is treated as a zip bomb."""
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def display(text: str) -> str:
+    """``text`` (a path or member name) as valid, printable text: bytes a file name holds that
+    are not UTF-8 (which Python carries as lone surrogates) are shown as ``\\xff``, other lone
+    surrogates as ``\\udXXX`` and control characters as ``\\xNN``. Files are still opened through
+    their real names; this form is only for reports."""
+    if text.isprintable():
+        return text
+    out: list[str] = []
+    for char in text:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04x}")
+        elif code < 32 or code == 127:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,27 +115,53 @@ def _package_directories(root: Path, shown: str) -> tuple[list[tuple[Path, str]]
         config = json.loads(project.read_text(encoding="utf-8-sig"))
         entries = config["packageDirectories"]
         paths = [str(entry["path"]) for entry in entries]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        for number, rel in enumerate(paths, 1):
+            _check_path_text(number, rel)
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         note = f"cannot use its packageDirectories ({_why_unusable(exc)}); the whole folder is walked"
         return [(root, shown)], [Problem(where, note)]
     dirs: list[tuple[Path, str]] = []
     problems: list[Problem] = []
     for rel in paths:
-        folder = (root / rel).resolve()
-        if not folder.is_dir():
-            problems.append(Problem(where, f"package directory {rel!r} does not exist"))
+        shown_rel = display(rel)
+        try:
+            folder = (root / rel).resolve()
+            is_dir = folder.is_dir()
+            inside = _inside(folder, root.resolve())
+        except (OSError, ValueError) as exc:  # too long, a loop of links, ...
+            problems.append(Problem(where, f"package directory {shown_rel!r} cannot be used: {exc}"))
             continue
-        if not _inside(folder, root.resolve()):
-            problems.append(Problem(where, f"package directory {rel!r} is outside the project"))
+        if not is_dir:
+            problems.append(Problem(where, f"package directory {shown_rel!r} does not exist"))
             continue
-        dirs.append((root / rel, _join(shown, rel)))
+        if not inside:
+            problems.append(Problem(where, f"package directory {shown_rel!r} is outside the project"))
+            continue
+        dirs.append((root / rel, _join(shown, shown_rel)))
     if not dirs:
         return [(root, shown)], problems
     return dirs, problems
 
 
-def _why_unusable(exc: Exception) -> str:
+class _UnusablePath(ValueError):
+    """A packageDirectories path that cannot name a folder at all."""
+
+
+def _check_path_text(number: int, rel: str) -> None:
+    if "\0" in rel:
+        raise _UnusablePath(f"path {number} holds a NUL character, which no file name can")
+    try:
+        os.fsencode(rel)
+    except UnicodeError:
+        raise _UnusablePath(f"path {number} cannot be encoded as a file name") from None
+
+
+def _why_unusable(exc: BaseException) -> str:
     """Say precisely what is wrong with sfdx-project.json (json's messages quote no content)."""
+    if isinstance(exc, _UnusablePath):
+        return str(exc)
+    if isinstance(exc, RecursionError):
+        return "not usable JSON: it is nested too deeply"
     if isinstance(exc, json.JSONDecodeError):
         return f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
     if isinstance(exc, OSError):
@@ -141,6 +189,16 @@ def _walk(root: Path, shown: str) -> Iterator[Document | Problem]:
         bundle = _bundle_of(_join(folder_shown, "x"))
         real_dir = current if current.endswith(os.sep) else current + os.sep
         shown_dir = _join(folder_shown, "")
+        for name in dirnames:
+            if name.endswith(FILE_ENDINGS) and (parsed := split_file_name(name)) is not None:
+                yield Problem(
+                    Origin(display(shown_dir + name)),
+                    f"a folder, not a file: its name is that of a {parsed[1]} metadata file, so an "
+                    "app may be missing here; it was not read as one (what is inside is walked as "
+                    "usual)",
+                    parsed[1],
+                    display(parsed[0]),
+                )
         for name in sorted(filenames):
             if not name.endswith(FILE_ENDINGS):
                 continue
@@ -160,7 +218,7 @@ def _listing_problems(errors: list[OSError], root: Path, shown: str) -> Iterator
     while errors:
         exc = errors.pop(0)
         where = _join(shown, os.path.relpath(exc.filename, root)) if exc.filename else shown
-        yield Problem(Origin(where), f"cannot list this folder: {exc.strerror or exc}")
+        yield Problem(Origin(display(where)), f"cannot list this folder: {exc.strerror or exc}")
 
 
 def _read_file(
@@ -174,7 +232,7 @@ def _read_file(
     if parsed is None:
         parsed = split_file_name(os.path.basename(path))
     expected = parsed[1] if parsed else None
-    origin = Origin(shown)
+    origin = Origin(display(shown))
     try:
         # Open first, then check what was opened: one path lookup instead of two, and no race
         # between the check and the read. O_NONBLOCK keeps a FIFO from blocking the open.
@@ -208,6 +266,9 @@ def _read_zip(path: Path, shown: str) -> Iterator[Document | Problem]:
     except (OSError, zipfile.BadZipFile) as exc:
         yield Problem(Origin(shown), f"cannot open the zip: {exc}")
         return
+    except UnicodeDecodeError:
+        yield Problem(Origin(shown), "cannot open the zip: a member name marked UTF-8 is not UTF-8")
+        return
     with archive:
         members = archive.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
@@ -217,16 +278,29 @@ def _read_zip(path: Path, shown: str) -> Iterator[Document | Problem]:
             )
             return
         budget = MAX_ZIP_TOTAL_BYTES
-        for info in members:
-            if info.is_dir():
-                continue
-            parsed = split_file_name(PurePosixPath(info.filename).name)
-            if parsed is None:
-                continue
-            origin = Origin(shown, member=info.filename)
+        wanted = [
+            (info, parsed)
+            for info in members
+            if not info.is_dir() and (parsed := split_file_name(PurePosixPath(info.filename).name))
+        ]
+        copies = Counter(info.filename for info, _ in wanted)
+        types = {info.filename: parsed[1] for info, parsed in wanted}
+        for name, count in copies.items():
+            if count > 1:
+                # NOTE: zipfile keeps every entry; Salesforce's handling of a repeated name is
+                # not documented, so neither copy may hide the other.
+                yield Problem(
+                    Origin(shown, member=display(name)),
+                    f"the zip holds {count} members named {display(name)}; which one Salesforce "
+                    "would deploy is not defined, so each copy is judged on its own",
+                    types[name],
+                )
+        for number, (info, parsed) in enumerate(wanted):
+            origin = Origin(shown, member=display(info.filename))
             item = _read_member(archive, info, origin, parsed[1], budget)
             if isinstance(item, Document):
-                item = replace(item, identity=(zip_info.st_dev, zip_info.st_ino, info.filename))
+                key = info.filename if copies[info.filename] == 1 else f"{info.filename}\0{number}"
+                item = replace(item, identity=(zip_info.st_dev, zip_info.st_ino, key))
             if isinstance(item, Document):
                 budget -= len(item.data)
             yield item

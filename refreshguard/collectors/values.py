@@ -34,19 +34,44 @@ def read(
     default: T | None,
     element: str,
     parent_line: int | None = None,
+    stray: str = "",
 ) -> Setting[T]:
     """The setting ``name`` from ``fields``: explicit, default (when ``default`` is not None) or
-    unknown (absent, no documented default), or invalid when ``convert`` returns None."""
+    unknown (absent, no documented default), or invalid when ``convert`` returns None, when the
+    element is repeated or holds child elements, or when ``stray`` (a reason from
+    :func:`~refreshguard.collectors.xmlread.strays`) says it is also written elsewhere."""
     found = fields.get(name)
+    if stray:
+        line = found[0].line if found else parent_line
+        return Setting(None, Known.INVALID, _at(file_origin, line), element, stray)
     if not found:
         if default is None:
             return Setting(None, Known.UNKNOWN, _at(file_origin, parent_line), element)
         return Setting(default, Known.DEFAULT, _at(file_origin, parent_line), element)
     first = found[0]
+    problem = flaw(name, found)
+    if problem:
+        return Setting(None, Known.INVALID, _at(file_origin, first.line), element, problem)
     value = convert(first.text)
     if value is None:
         return Setting(None, Known.INVALID, _at(file_origin, first.line), element)
     return Setting(value, Known.EXPLICIT, _at(file_origin, first.line), element)
+
+
+def flaw(name: str, found: list[Field], single: bool = True) -> str:
+    """Why the elements ``found`` (all named ``name``) cannot give a value: repeated although
+    ``single``-valued, or holding child elements; '' when they can."""
+    if single and len(found) > 1:
+        lines = ", ".join(str(f.line or "?") for f in found[:10])
+        return (
+            f"<{name}> appears {len(found)} times (lines {lines}); it holds one value, and "
+            "Salesforce rejects the file or keeps only one of them, so which value counts "
+            "cannot be told"
+        )
+    for item in found:
+        if item.bad:
+            return f"<{name}> at line {item.line or '?'} {item.bad}, so its value cannot be read"
+    return ""
 
 
 def to_bool(text: str) -> bool | None:
@@ -114,6 +139,10 @@ def eca_refresh_policy(fields: Fields, file_origin: Origin) -> Setting[RefreshPo
         return Setting(None, Known.UNKNOWN, file_origin, element)
     first = found[0]
     where = _at(file_origin, first.line)
+    for part in (element, "refreshTokenValidityPeriod", "refreshTokenValidityUnit"):
+        problem = flaw(part, fields.get(part, []))
+        if problem:
+            return Setting(None, Known.INVALID, where, element, problem)
     kind = {
         "infinite": RefreshPolicyKind.INFINITE,
         "zero": RefreshPolicyKind.ZERO,

@@ -95,28 +95,55 @@ def local(tag: object) -> str:
     return tag.rpartition("}")[2]
 
 
+XML_SPACE = " \t\r\n"
+"""The only white space XML knows; a no-break space (``&#160;``) is content, not padding."""
+
+
 class Field(NamedTuple):
     """One child element: its text (stripped) and line. A named tuple, not a dataclass: one is
     made for every element of every file, and tuples are the cheapest immutable records."""
 
     text: str
-    """Element text with surrounding white space removed."""
+    """Element text with surrounding XML white space removed."""
     line: int | None
     """1-based line of the start tag."""
+    bad: str = ""
+    """Why the element cannot hold a value although it has text (it has child elements); empty
+    when it is a plain text element."""
+
+
+_MIXED = "holds child elements where text is expected"
+
+
+def namespace(tag: str) -> str:
+    """The ``{uri}`` prefix of a tag, or '' for a tag without namespace."""
+    return tag[: tag.rfind("}") + 1]
 
 
 def children(parent: etree._Element) -> dict[str, list[Field]]:
-    """Map local name -> every child element of that name, in document order."""
+    """Map local name -> every child element of that name, in document order.
+
+    Only children in the parent's own namespace are metadata; elements of any other namespace
+    are left out here (:func:`strays` reports them when they carry a setting's name)."""
     # PERF: written out without helper calls; it runs for every element of every file.
     out: dict[str, list[Field]] = {}
+    parent_tag: object = parent.tag
+    ns = parent_tag[: parent_tag.rfind("}") + 1] if isinstance(parent_tag, str) else ""
     for child in parent:
         tag: object = child.tag
         if not isinstance(tag, str):  # comments and processing instructions
             continue
+        cut = tag.rfind("}") + 1
+        if tag[:cut] != ns:
+            continue
         text = child.text
         line: object = child.sourceline
-        field = Field(text.strip() if text else "", line if isinstance(line, int) else None)
-        name = tag[tag.rfind("}") + 1 :]
+        field = Field(
+            text.strip(XML_SPACE) if text else "",
+            line if isinstance(line, int) else None,
+            _MIXED if len(child) else "",
+        )
+        name = tag[cut:]
         found = out.get(name)
         if found is None:
             out[name] = [field]
@@ -125,9 +152,80 @@ def children(parent: etree._Element) -> dict[str, list[Field]]:
     return out
 
 
+def child_elements(parent: etree._Element, name: str) -> list[etree._Element]:
+    """Every child element named exactly ``name`` in the parent's namespace."""
+    parent_tag: object = parent.tag
+    wanted = (namespace(parent_tag) if isinstance(parent_tag, str) else "") + name
+    return [child for child in parent if child.tag == wanted]
+
+
 def child_element(parent: etree._Element, name: str) -> etree._Element | None:
-    """The first child element with local name ``name``."""
-    for child in parent:
-        if local(child.tag) == name:
-            return child
-    return None
+    """The first child element named ``name`` in the parent's namespace."""
+    found = child_elements(parent, name)
+    return found[0] if found else None
+
+
+def shown_name(text: str, limit: int = 60) -> str:
+    """Text from a document made safe to echo: control characters replaced, at most ``limit``
+    characters (an ellipsis marks a cut)."""
+    clean = "".join("?" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text[: limit + 1])
+    return clean if len(clean) <= limit else clean[:limit] + "…"
+
+
+Home = tuple[etree._Element | None, str]
+"""Where a setting may sit: the element it must be a direct child of (None when the document
+lacks that element) and that element's name, for messages."""
+
+
+def strays(root: etree._Element, homes: dict[str, Home]) -> dict[str, str]:
+    """For each setting name in ``homes``: a reason when the document has an element of that
+    name, in any letter case or namespace, anywhere but directly in its home with exactly that
+    name. Salesforce would reject such a file or read a different value than a reader that
+    skipped the element, so the setting cannot be trusted. Names without strays are left out."""
+    wanted = {name.lower(): name for name in homes}
+    found: dict[str, list[str]] = {}
+    for element in root.iter():
+        tag: object = element.tag
+        if not isinstance(tag, str):
+            continue
+        name = wanted.get(tag[tag.rfind("}") + 1 :].lower())
+        if name is None:
+            continue
+        home, home_name = homes[name]
+        parent = element.getparent()
+        if home is not None and parent is home and tag == namespace(str(home.tag)) + name:
+            continue
+        found.setdefault(name, []).append(_misplacement(element, tag, name, parent, home, home_name))
+    return {
+        name: f"<{name}> is written where Salesforce would not accept it: {'; '.join(places[:5])}"
+        + (f"; and {len(places) - 5} more" if len(places) > 5 else "")
+        + ". Salesforce would reject the file, so the value that counts cannot be told"
+        for name, places in found.items()
+    }
+
+
+def _misplacement(
+    element: etree._Element,
+    tag: str,
+    name: str,
+    parent: etree._Element | None,
+    home: etree._Element | None,
+    home_name: str,
+) -> str:
+    cut = tag.rfind("}") + 1
+    where = f"<{shown_name(tag[cut:])}> at line {line_of(element) or '?'}"
+    parent_tag: object = parent.tag if parent is not None else None
+    if not isinstance(parent_tag, str):
+        return f"{where} is the root element"
+    parent_name = shown_name(local(parent_tag))
+    if tag[cut:] != name:
+        return f"{where} is spelled in another letter case (element names are case-sensitive)"
+    if tag[:cut] != namespace(parent_tag):
+        return f"{where} is in another XML namespace ({shown_name(tag[1 : cut - 1])})"
+    home_ns = namespace(str(home.tag)) if home is not None else namespace(parent_tag)
+    if namespace(parent_tag) != home_ns:
+        other = shown_name(namespace(parent_tag)[1:-1] or "none")
+        return f"{where} is inside <{parent_name}> of another XML namespace ({other})"
+    if home is not None and local(parent_tag) == home_name:
+        return f"{where} is inside a second <{home_name}>"
+    return f"{where} is inside <{parent_name}>, but it belongs directly in <{home_name}>"

@@ -22,6 +22,10 @@ _UI_PATH = {
     AppKind.EXTERNAL_CLIENT_APP: "Setup > External Client App Manager > the app > Edit Settings > "
     "OAuth Settings > Security > Require secret for Refresh Token Flow",
 }
+_FLAG_HOME = {
+    AppKind.CONNECTED_APP: "oauthConfig",
+    AppKind.EXTERNAL_CLIENT_APP: ECA_GLOBAL_OAUTH,
+}
 
 
 def evaluate(app: App) -> Iterator[Finding]:
@@ -56,6 +60,16 @@ def _finding(
 def _judge(app: App) -> Finding:
     flag = app.secret_required_for_refresh
     if flag.known is Known.INVALID:
+        if flag.note:
+            return _finding(
+                app,
+                Outcome.ERROR,
+                f"{_FLAG} cannot be read: the file is ambiguous or malformed around it.",
+                f"{flag.note}.",
+                f"Keep exactly one <{_FLAG}> element, spelled exactly so, directly in "
+                f"<{_FLAG_HOME[app.kind]}>, holding true or false, and remove the others.",
+                flag.origin,
+            )
         return _finding(
             app,
             Outcome.ERROR,
@@ -67,6 +81,16 @@ def _judge(app: App) -> Finding:
         )
     enabled = app.oauth_enabled
     if enabled.known is Known.INVALID:
+        if enabled.note:
+            return _finding(
+                app,
+                Outcome.ERROR,
+                f"Whether the app can do OAuth at all cannot be read ({enabled.element}).",
+                f"{enabled.note}.",
+                "Keep exactly one such element, in the place the metadata type defines, and "
+                "remove the others.",
+                enabled.origin,
+            )
         return _finding(
             app,
             Outcome.ERROR,
@@ -198,9 +222,21 @@ def _fail(app: App, location: Origin) -> Finding:
             "reason, and rely on rotation, a short lifetime and IP enforcement."
         )
     if app.scopes.known is Known.UNKNOWN:
+        if app.kind is AppKind.CONNECTED_APP:
+            where = "the file has no <scopes> element"
+        elif app.scopes.origin is None:
+            where = "no ExtlClntAppOauthSettings file"
+        else:
+            where = "its ExtlClntAppOauthSettings file has no commaSeparatedOauthScopes"
         notes.append(
-            "The app's scopes are not in the input (no ExtlClntAppOauthSettings file); if it has no "
-            "refresh_token scope, this cannot be exploited today."
+            f"The app's scopes are not in the input ({where}); if it has no refresh_token scope, "
+            "this cannot be exploited today."
+        )
+    elif app.scopes.known is Known.INVALID:
+        notes.append(
+            "The app's scopes cannot be read"
+            + (f" ({app.scopes.note})" if app.scopes.note else "")
+            + "; if it has no refresh_token scope, this cannot be exploited today."
         )
     return _finding(
         app,
