@@ -71,3 +71,23 @@ def test_empty_scan_warns_in_terminal_and_json(tmp_path: Path, capsys: pytest.Ca
     assert "warning: no Connected App or External Client App files were found" in capsys.readouterr().out
     main(["scan", "--no-progress", "-f", "json", os.fspath(tmp_path)])
     assert "no Connected App or External Client App files were found" in capsys.readouterr().out
+
+
+def test_eca_settings_without_scopes_element_is_judged_by_its_flag(tmp_path: Path) -> None:
+    """An absent scope list is unknown, never 'no refresh scope': the flag decides."""
+    from refreshguard import Outcome, scan
+
+    ns = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
+    (tmp_path / "A.ecaOauth-meta.xml").write_text(
+        f"<ExtlClntAppOauthSettings {ns}><externalClientApplication>A</externalClientApplication>"
+        "<label>A_oauth</label></ExtlClntAppOauthSettings>",
+        encoding="utf-8",
+    )
+    (tmp_path / "A.ecaGlblOauth-meta.xml").write_text(
+        f"<ExtlClntAppGlobalOauthSettings {ns}><externalClientApplication>A</externalClientApplication>"
+        "<isSecretRequiredForRefreshToken>false</isSecretRequiredForRefreshToken>"
+        "</ExtlClntAppGlobalOauthSettings>",
+        encoding="utf-8",
+    )
+    (finding,) = scan([tmp_path]).findings
+    assert finding.outcome is Outcome.FAIL

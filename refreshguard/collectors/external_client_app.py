@@ -101,7 +101,7 @@ def _build(group: list[EcaFile]) -> App:
         parts=tuple(Part(f.metadata_type, f.origin) for f in sorted(group, key=_type_order)),
         oauth_enabled=_oauth_enabled(policies),
         secret_required_for_refresh=g("isSecretRequiredForRefreshToken", True),
-        scopes=setting_from(settings, "commaSeparatedOauthScopes", v.to_scopes_csv, ()),
+        scopes=setting_from(settings, "commaSeparatedOauthScopes", v.to_scopes_csv, None),
         consumer_secret_optional=g("isConsumerSecretOptional", False),
         pkce_required=g("isPkceRequired", True),
         rotation_enabled=g("isRefreshTokenRotationEnabled", None),
