@@ -256,7 +256,7 @@ def _setting(label: str, s: Setting[Any], home: Origin) -> dict[str, Any]:
         "element": s.element,
         "value": _value(s.value),
         "known": s.known.value,
-        "known_help": KNOWN_HELP[s.known],
+        "known_help": s.note or KNOWN_HELP[s.known],
         "where": _short(s.origin, home),
     }
 

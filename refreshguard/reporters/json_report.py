@@ -128,6 +128,7 @@ def _setting(s: Setting[Any]) -> dict[str, Any]:
         "element": s.element,
         "path": s.origin.path if s.origin else None,
         "line": s.origin.line if s.origin else None,
+        "note": s.note,
     }
 
 
