@@ -36,8 +36,10 @@ SENSITIVE_ELEMENTS = (
     "accessToken",
     "refreshToken",
     "sessionId",
+    "callbackUrl",
 )
-"""Elements whose text a diff never shows, context lines included."""
+"""Elements whose text a diff never shows, context lines included. Callback URLs are masked whole:
+a query or fragment split over lines or commas could carry a token past any URL parser."""
 
 _MASKED_START = re.compile(
     r"<!--|<(?P<p>[A-Za-z_][\w.\-]*:)?(?P<n>" + "|".join(SENSITIVE_ELEMENTS) + r")(?=[\s/>])"

@@ -352,7 +352,11 @@ def _load_config(args: argparse.Namespace, paths: list[Path]) -> Config:
 
     if args.config:
         return load_config(Path(args.config), frozenset(BY_ID))
-    found = find_config([p for p in paths[:1] if p.is_dir()] + [Path.cwd()])
+    try:
+        here = [Path.cwd()]
+    except FileNotFoundError:  # the current folder was deleted: look only in the scanned one
+        here = []
+    found = find_config([p for p in paths[:1] if p.is_dir()] + here)
     return load_config(found, frozenset(BY_ID))
 
 

@@ -141,7 +141,8 @@ def read_text_file(path: Path, limit: int, what: str) -> str:
     anything else (a device such as /dev/zero, a FIFO, a folder, a file too large, not UTF-8),
     naming ``what`` the file was meant to be."""
     try:
-        with open(path, "rb") as fh:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer before the check below refuses it.
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as fh:
             info = os.fstat(fh.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise ConfigError(f"{path}: the {what} must be a regular file")

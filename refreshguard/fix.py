@@ -32,6 +32,7 @@ from refreshguard.collectors.inputs import (
     MAX_COMPRESSION_RATIO,
     MAX_ZIP_MEMBERS,
     MAX_ZIP_TOTAL_BYTES,
+    ZIP_READ_ERRORS,
     Document,
 )
 from refreshguard.collectors.xmlread import MAX_FILE_BYTES, XmlRejected, line_of, local, parse
@@ -202,7 +203,11 @@ def _verify(old: bytes, new: bytes, edits: Sequence[Edit], origin: Origin) -> No
             if (new_el.text or "").strip() != targets[key]:
                 raise EditRefused(f"after the edit, <{key[0]}> at line {key[1]} does not hold {targets[key]}")
             old_el.text = new_el.text
-    if etree.tostring(before, method="c14n") != etree.tostring(after, method="c14n"):
+    try:
+        same = etree.tostring(before, method="c14n") == etree.tostring(after, method="c14n")
+    except etree.C14NError:  # e.g. a relative namespace URI, which canonical XML refuses
+        same = etree.tostring(before) == etree.tostring(after)
+    if not same:
         raise EditRefused("the edited file differs from the original in more than the edited value")
     for edit in edits:
         line = edit.origin.line or 0
@@ -327,7 +332,7 @@ def _fix_zip(
                 try:
                     data = _read_member(archive, member)
                     new = apply_edits(data, group, Origin(path, member=member))
-                except (KeyError, EditRefused, zipfile.BadZipFile, RuntimeError, EOFError) as exc:
+                except _EDIT_ERRORS as exc:
                     results += _fail_all(group, f"{path}!{member} was not changed: {exc}")
                     continue
                 replaced[member] = new
@@ -380,6 +385,9 @@ def check_zip_limits(infos: Sequence[zipfile.ZipInfo], shown: str) -> None:
             )
 
 
+_EDIT_ERRORS: tuple[type[Exception], ...] = (KeyError, EditRefused, *ZIP_READ_ERRORS)
+
+
 def write_zip_copy(source: Path, output: Path, replaced: dict[str, bytes]) -> None:
     """Write ``output``: ``source`` with the members in ``replaced`` swapped, every other member's
     content, name, date, attributes and compression method kept. Unchanged members are streamed
@@ -391,12 +399,18 @@ def write_zip_copy(source: Path, output: Path, replaced: dict[str, bytes]) -> No
         raise FixError(f"cannot read the zip {source}: {exc}") from None
     with src:
         check_zip_limits(src.infolist(), str(source))
+        names = [i.filename for i in src.infolist()]
+        if len(names) != len(set(names)):
+            raise FixError(
+                f"the zip {source} holds several members with the same name; a fixed copy could not "
+                "say which one it changed, so none is written"
+            )
         info = source.stat()
 
         def write(fh: BinaryIO) -> None:
             try:
                 _copy_zip(src, fh, replaced)
-            except (zipfile.BadZipFile, RuntimeError, EOFError, NotImplementedError) as exc:
+            except ZIP_READ_ERRORS as exc:
                 raise FixError(f"cannot copy the zip {source}: {exc}") from None
 
         _write_atomically(real, write, stat.S_IMODE(info.st_mode), info, None, str(output))

@@ -5,9 +5,11 @@ becomes a :class:`Problem` and the walk goes on."""
 from __future__ import annotations
 
 import json
+import lzma
 import os
 import stat
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -20,6 +22,18 @@ from refreshguard.model import Origin
 
 SKIPPED_DIRS = frozenset({".git", "node_modules", ".sf", ".sfdx", ".venv", "__pycache__"})
 """Folders never walked into."""
+
+ZIP_READ_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    RuntimeError,
+    NotImplementedError,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+    ValueError,
+)
+"""What reading a damaged zip member can raise (bad CRC, corrupt deflate or LZMA data, ...)."""
+_MEMBER_ERRORS: tuple[type[Exception], ...] = (OSError, *ZIP_READ_ERRORS)
 
 MAX_ZIP_MEMBERS = 50_000
 """A retrieve zip with more entries than this is refused as a whole."""
@@ -325,7 +339,7 @@ def _read_member(
     try:
         with archive.open(info) as fh:
             data = fh.read(limit + 1)
-    except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError) as exc:
+    except _MEMBER_ERRORS as exc:
         return Problem(origin, f"cannot read the member: {exc}", expected)
     if len(data) > limit:
         return Problem(origin, "member is larger than its header says; not read", expected)

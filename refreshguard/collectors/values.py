@@ -180,42 +180,52 @@ def to_scopes_csv(text: str) -> tuple[str, ...] | None:
     """ECA ``commaSeparatedOauthScopes``: comma-separated, spaces allowed; None when a part is
     not a scope name."""
     scopes = tuple(part.strip() for part in text.split(",") if part.strip())
-    return scopes if scopes_are_names(scopes) else None
+    # NOTE: an empty list is what an unset template variable leaves; Salesforce documents no
+    # meaning for it, so it is not read as "no refresh scope".
+    return scopes if scopes and scopes_are_names(scopes) else None
 
 
 def to_urls(text: str) -> tuple[str, ...] | None:
-    """Callback URLs: one per line, sometimes comma-separated. Query strings, fragments and user
-    info are dropped: they are never needed and could hold credentials."""
-    pieces: list[str] = []
-    start = 0  # the last piece that begins a URL
-    for piece in (p.strip() for p in re.split(r"[\r\n,]+", text)):
-        if not piece:
-            continue
-        if pieces and "@" in piece and "://" not in piece:
-            # "https://user:pa,ss@host": the separators were part of a password, so everything
-            # since the last URL start is one URL.
-            pieces[start:] = [",".join([*pieces[start:], piece])]
-        else:
-            if "://" in piece:
-                start = len(pieces)
-            pieces.append(piece)
-    return tuple(_clean_url(p) for p in pieces)
+    """Callback URLs: one per line, sometimes comma-separated. User info, queries and fragments
+    are dropped, and so is any leftover piece that is not a URL: they are never needed and could
+    hold credentials or tokens."""
+    lines: list[str] = []
+    start = 0  # the last line that began a URL
+    for line in re.split(r"[\r\n]+", text):
+        if lines and "@" in line and "://" not in line:
+            # A password that holds line breaks: everything since the URL began is one line.
+            lines[start:] = ["\n".join([*lines[start:], line])]
+        elif line.strip():
+            if "://" in line:
+                start = len(lines)
+            lines.append(line)
+    urls: list[str] = []
+    for line in lines:
+        cleaned, had_user = _clean_line(line.strip())
+        for piece in cleaned.split(","):
+            piece = piece.strip()
+            if piece and (had_user or _SCHEME_START.match(piece)):
+                urls.append(piece)
+    return tuple(urls)
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_SCHEME_START = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-def _clean_url(url: str) -> str:
-    # A password written into a URL may itself hold "/", "?", "#" or ":", so nothing before the
-    # last "@" is kept, whatever the URL looks like; only then are the query and fragment cut.
-    # An "@" in a path or query therefore shortens the URL shown, which is the safe side.
-    scheme, sep, rest = url.partition("://")
-    if not sep or not _SCHEME.fullmatch(scheme):  # "user:pw://x@host" has no scheme
-        scheme, sep, rest = "", "", url
-    if "@" in rest:
-        rest = rest.rsplit("@", 1)[1]
-    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    return f"{scheme}{sep}{rest[:cut]}"
+def _clean_line(line: str) -> tuple[str, bool]:
+    """The line without user info, query and fragment, and whether user info was removed."""
+    # A password may hold "/", "?", "#", "," or ":", so everything between the scheme and the last
+    # "@" goes first; then the query and fragment, which may hold commas and tokens. An "@" in a
+    # path or query shortens what is shown, which is the safe side.
+    had_user = "@" in line
+    if had_user:
+        scheme, sep, rest = line.partition("://")
+        if not sep or not _SCHEME.fullmatch(scheme):  # "user:pw://x@host" has no scheme
+            scheme, sep, rest = "", "", line
+        line = f"{scheme}{sep}{rest.rsplit('@', 1)[1]}"
+    cut = min((i for i in (line.find("?"), line.find("#")) if i >= 0), default=len(line))
+    return line[:cut], had_user
 
 
 def present(text: str) -> bool | None:
