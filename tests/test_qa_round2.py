@@ -149,3 +149,22 @@ def test_fifo_as_config_or_baseline_is_refused_without_hanging(
     example = Path(__file__).resolve().parents[1] / "examples" / "sfdx-project"
     assert main(["scan", "--no-progress", option, os.fspath(fifo), os.fspath(example)]) == 2
     assert "must be a regular file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("element", "outcome"),
+    [
+        ("isSecretRequiredForRefreshTok\u0435n", Outcome.ERROR),  # Cyrillic e
+        ("isSecretRequiredForRefreshTokens", Outcome.ERROR),
+        ("isSecretRequiredForTokenExchange", Outcome.PASS),  # a real neighbour, not a typo
+    ],
+)
+def test_look_alike_flag_is_an_error_not_a_default_pass(
+    tmp_path: Path, element: str, outcome: Outcome
+) -> None:
+    (tmp_path / "A.connectedApp-meta.xml").write_text(
+        f"<ConnectedApp {NS}><oauthConfig><{element}>false</{element}>"
+        "<scopes>RefreshToken</scopes></oauthConfig></ConnectedApp>",
+        encoding="utf-8",
+    )
+    assert [f.outcome for f in scan([tmp_path]).findings] == [outcome]

@@ -7,6 +7,7 @@ refused: Salesforce metadata never has one, and refusing is simpler than reasoni
 
 from __future__ import annotations
 
+import difflib
 import threading
 from typing import Any, NamedTuple
 
@@ -188,8 +189,15 @@ def strays(root: etree._Element, homes: dict[str, Home]) -> dict[str, str]:
         tag: object = element.tag
         if not isinstance(tag, str):
             continue
-        name = wanted.get(tag[tag.rfind("}") + 1 :].lower())
+        lowered = tag[tag.rfind("}") + 1 :].lower()
+        name = wanted.get(lowered)
         if name is None:
+            near = _near_miss(lowered, wanted)
+            if near is not None:
+                found.setdefault(near, []).append(
+                    f"<{shown_name(local(tag))}> at line {line_of(element) or '?'} looks like a "
+                    f"misspelling of <{near}> (Salesforce rejects unknown elements)"
+                )
             continue
         home, home_name = homes[name]
         parent = element.getparent()
@@ -202,6 +210,24 @@ def strays(root: etree._Element, homes: dict[str, Home]) -> dict[str, str]:
         + ". Salesforce would reject the file, so the value that counts cannot be told"
         for name, places in found.items()
     }
+
+
+NEAR_MISS_MIN_LENGTH = 12
+"""Only long setting names are checked for look-alikes; short ones (``scopes``) would match
+legitimate elements."""
+
+
+def _near_miss(lowered: str, wanted: dict[str, str]) -> str | None:
+    """The setting name ``lowered`` imitates (a typo, a plural, a look-alike letter), if any."""
+    for key, name in wanted.items():
+        if len(key) < NEAR_MISS_MIN_LENGTH or abs(len(key) - len(lowered)) > 2:
+            continue
+        # PERF: the ratio is only computed for names that share a prefix or hold non-ASCII letters.
+        if lowered[:6] != key[:6] and lowered.isascii():
+            continue
+        if difflib.SequenceMatcher(None, lowered, key).ratio() >= 0.9:
+            return name
+    return None
 
 
 def _misplacement(
