@@ -184,6 +184,7 @@ def strays(root: etree._Element, homes: dict[str, Home]) -> dict[str, str]:
     name. Salesforce would reject such a file or read a different value than a reader that
     skipped the element, so the setting cannot be trusted. Names without strays are left out."""
     wanted = {name.lower(): name for name in homes}
+    prefixes = {key[:6] for key in wanted if len(key) >= NEAR_MISS_MIN_LENGTH}
     found: dict[str, list[str]] = {}
     for element in root.iter():
         tag: object = element.tag
@@ -192,6 +193,9 @@ def strays(root: etree._Element, homes: dict[str, Home]) -> dict[str, str]:
         lowered = tag[tag.rfind("}") + 1 :].lower()
         name = wanted.get(lowered)
         if name is None:
+            # PERF: most elements share no prefix with a long setting name; skip them cheaply.
+            if lowered[:6] not in prefixes and lowered.isascii():
+                continue
             near = _near_miss(lowered, wanted)
             if near is not None:
                 found.setdefault(near, []).append(
