@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
+from refreshguard._text import printable
 from refreshguard._version import __version__
 from refreshguard.reporters import Format
-from refreshguard.reporters._text import printable
 
 if TYPE_CHECKING:
     from refreshguard.config import Config

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from refreshguard import scan
+from refreshguard._text import printable
 from refreshguard._xmledit import redact
 from refreshguard.cli import build_parser, main
 from refreshguard.errors import FixError
 from refreshguard.fix import Status, fix, write_zip_copy
 from refreshguard.reporters import markdown, terminal
-from refreshguard.reporters._text import printable
 from refreshguard.reporters.fix_text import render as render_fix
 from refreshguard.scan import ExitCode
 

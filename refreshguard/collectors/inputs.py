@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import lzma
 import os
+import re
 import stat
 import zipfile
 import zlib
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from refreshguard._text import printable
 from refreshguard.collectors.metadata_types import FILE_ENDINGS, split_file_name
 from refreshguard.collectors.xmlread import MAX_FILE_BYTES
 from refreshguard.findings import Problem
@@ -48,22 +50,19 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY
 def display(text: str) -> str:
     """``text`` (a path or member name) as valid, printable text: bytes a file name holds that
     are not UTF-8 (which Python carries as lone surrogates) are shown as ``\\xff``, other lone
-    surrogates as ``\\udXXX`` and control characters as ``\\xNN``. Files are still opened through
-    their real names; this form is only for reports."""
+    surrogates as ``\\udXXX``, and control characters as :func:`refreshguard._text.printable`
+    shows them. Files are still opened through their real names; this form is only for reports."""
     if text.isprintable():
         return text
-    out: list[str] = []
-    for char in text:
-        code = ord(char)
-        if 0xDC80 <= code <= 0xDCFF:
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif 0xD800 <= code <= 0xDFFF:
-            out.append(f"\\u{code:04x}")
-        elif code < 32 or code == 127:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    return printable(_SURROGATE.sub(_escape_surrogate, text))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 
 from lxml import etree
 
+from refreshguard._text import printable
+
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Largest metadata file read. Real ones are a few kilobytes."""
 
@@ -167,10 +169,9 @@ def child_element(parent: etree._Element, name: str) -> etree._Element | None:
 
 
 def shown_name(text: str, limit: int = 60) -> str:
-    """Text from a document made safe to echo: control characters replaced, at most ``limit``
+    """Text from a document made safe to echo: control characters escaped, at most ``limit``
     characters (an ellipsis marks a cut)."""
-    clean = "".join("?" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text[: limit + 1])
-    return clean if len(clean) <= limit else clean[:limit] + "…"
+    return printable(text[:limit]) + ("…" if len(text) > limit else "")
 
 
 Home = tuple[etree._Element | None, str]

@@ -9,7 +9,7 @@ from refreshguard.collectors.metadata_types import ECA_GLOBAL_OAUTH, TYPE_FOLDER
 from refreshguard.controls._control import Control, PublishedRating
 from refreshguard.controls.public_client import public_client_reasons
 from refreshguard.findings import Finding, Outcome, Severity
-from refreshguard.model import App, AppKind, Known, Origin
+from refreshguard.model import App, AppKind, Known, Origin, Setting
 
 ID = "require-secret-for-refresh-token"
 REFRESH_SCOPES = frozenset({"refreshtoken", "offlineaccess", "refresh_token", "offline_access"})
@@ -60,45 +60,10 @@ def _finding(
 def _judge(app: App) -> Finding:
     flag = app.secret_required_for_refresh
     if flag.known is Known.INVALID:
-        if flag.note:
-            return _finding(
-                app,
-                Outcome.ERROR,
-                f"{_FLAG} cannot be read: the file is ambiguous or malformed around it.",
-                f"{flag.note}.",
-                f"Keep exactly one <{_FLAG}> element, spelled exactly so, directly in "
-                f"<{_FLAG_HOME[app.kind]}>, holding true or false, and remove the others.",
-                flag.origin,
-            )
-        return _finding(
-            app,
-            Outcome.ERROR,
-            f"{_FLAG} holds a value that is neither true nor false.",
-            "The element is present but its text is not a boolean (a template placeholder?), so "
-            "Salesforce would reject the file and nothing can be concluded.",
-            "Write true or false in the element.",
-            flag.origin,
-        )
+        return _invalid_flag(app, flag)
     enabled = app.oauth_enabled
     if enabled.known is Known.INVALID:
-        if enabled.note:
-            return _finding(
-                app,
-                Outcome.ERROR,
-                f"Whether the app can do OAuth at all cannot be read ({enabled.element}).",
-                f"{enabled.note}.",
-                "Keep exactly one such element, in the place the metadata type defines, and "
-                "remove the others.",
-                enabled.origin,
-            )
-        return _finding(
-            app,
-            Outcome.ERROR,
-            f"{enabled.element} holds a value that is neither true nor false.",
-            "Whether the app can do OAuth at all cannot be read.",
-            "Write true or false.",
-            enabled.origin,
-        )
+        return _invalid_switch(app, enabled)
     not_applicable = _not_applicable(app)
     if not_applicable is not None:
         return not_applicable
@@ -120,6 +85,40 @@ def _judge(app: App) -> Finding:
             location=location,
         )
     return _fail(app, location)
+
+
+def _invalid_flag(app: App, flag: Setting[bool]) -> Finding:
+    if flag.note:  # repeated, misplaced, misspelt: the file is ambiguous
+        return _finding(
+            app,
+            Outcome.ERROR,
+            f"{_FLAG} cannot be read: the file is ambiguous or malformed around it.",
+            f"{flag.note}.",
+            f"Keep exactly one <{_FLAG}> element, spelled exactly so, directly in "
+            f"<{_FLAG_HOME[app.kind]}>, holding true or false, and remove the others.",
+            flag.origin,
+        )
+    return _finding(
+        app,
+        Outcome.ERROR,
+        f"{_FLAG} holds a value that is neither true nor false.",
+        "The element is present but its text is not a boolean (a template placeholder?), so "
+        "Salesforce would reject the file and nothing can be concluded.",
+        "Write true or false in the element.",
+        flag.origin,
+    )
+
+
+def _invalid_switch(app: App, enabled: Setting[bool]) -> Finding:
+    if enabled.note:
+        reason = f"{enabled.note}."
+        message = f"Whether the app can do OAuth at all cannot be read ({enabled.element})."
+        fix = "Keep exactly one such element, in the place the metadata type defines, and remove the others."
+    else:
+        reason = "Whether the app can do OAuth at all cannot be read."
+        message = f"{enabled.element} holds a value that is neither true nor false."
+        fix = "Write true or false."
+    return _finding(app, Outcome.ERROR, message, reason, fix, enabled.origin)
 
 
 def _not_applicable(app: App) -> Finding | None:

@@ -2,7 +2,7 @@
 
 A pure function of a :class:`~refreshguard.fix.FixResult`; it never shows file content other than
 the redacted diffs the fix produced. Text from the input (names, paths, reasons, diff lines) is
-escaped with :mod:`refreshguard.reporters._text`, so it cannot carry terminal escapes.
+escaped with :mod:`refreshguard._text`, so it cannot carry terminal escapes.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import textwrap
 from collections import Counter
 
+from refreshguard._text import printable, printable_lines
 from refreshguard.fix import FixResult, Status
 from refreshguard.fixes import Disposition
 from refreshguard.model import AppKind
-from refreshguard.reporters._text import printable, printable_lines
 
 _LABEL = {
     Status.APPLIED: "fixed",

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
+from refreshguard._text import printable
 from refreshguard.findings import Finding, Outcome, Report
 from refreshguard.reporters._common import KIND_LABEL, by_risk, orphan_problems
-from refreshguard.reporters._text import printable
 
 MAX_CHARS = 65_000
 """Upper bound on the output length; GitHub refuses comments over 65,536 characters."""

@@ -1,7 +1,7 @@
 """Human-readable report for terminals and CI logs: grouped by app, worst first, with a summary.
 
 Plain text unless ``color`` is set; no cursor tricks, so it reads the same in a CI log. Every
-piece of text from the input goes through :func:`~refreshguard.reporters._text.printable`, so a
+piece of text from the input goes through :func:`~refreshguard._text.printable`, so a
 name or reason cannot carry terminal escapes or forge a line.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import textwrap
 from itertools import groupby
 
+from refreshguard._text import printable
 from refreshguard.findings import Effect, Finding, Outcome, Report
-from refreshguard.reporters._text import printable
 
 _ORDER = {
     Outcome.FAIL: 0,
